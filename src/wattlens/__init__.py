@@ -1,0 +1,59 @@
+"""wattlens: measure, model and project the electricity, carbon, water and cost of AI.
+
+The public API is re-exported here and imported lazily, so ``import wattlens``
+stays light (no numpy, pydantic or hardware libraries until they are needed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from wattlens._version import __version__
+
+if TYPE_CHECKING:
+    from wattlens.catalog import Catalog, get_catalog
+    from wattlens.errors import (
+        AmbiguousNameError,
+        CatalogError,
+        InputValueError,
+        UnknownNameError,
+        UsageError,
+        WattlensError,
+    )
+
+_LAZY: dict[str, str] = {
+    "Catalog": "wattlens.catalog",
+    "get_catalog": "wattlens.catalog",
+    "WattlensError": "wattlens.errors",
+    "UsageError": "wattlens.errors",
+    "UnknownNameError": "wattlens.errors",
+    "AmbiguousNameError": "wattlens.errors",
+    "InputValueError": "wattlens.errors",
+    "CatalogError": "wattlens.errors",
+}
+
+__all__ = [
+    "AmbiguousNameError",
+    "Catalog",
+    "CatalogError",
+    "InputValueError",
+    "UnknownNameError",
+    "UsageError",
+    "WattlensError",
+    "__version__",
+    "get_catalog",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wattlens' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,3 @@
+from wattlens.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""The ``wattlens`` command line.
+
+Errors from :mod:`wattlens.errors` are translated here, once, into a message,
+a hint and an exit code (2 for bad input).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wattlens._version import __version__
+from wattlens.cli import catalog as catalog_cli
+from wattlens.cli._output import stderr
+from wattlens.errors import WattlensError
+
+app = typer.Typer(
+    name="wattlens",
+    help=(
+        "Measure, model and project the electricity, carbon, water and cost of AI.\n\n"
+        "Every number says whether it was measured or modelled, its range and its sources."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(catalog_cli.app, name="catalog")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wattlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalog",
+            metavar="PATH",
+            help="Extra catalog CSV file or directory (repeatable); rows override shipped ones.",
+        ),
+    ] = None,
+) -> None:
+    """Measure, model and project the energy, carbon, water and cost of AI."""
+    if catalog:
+        from wattlens.catalog import Catalog, use_catalog
+
+        use_catalog(Catalog(extra_paths=catalog))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and translate wattlens errors into messages and exit codes.
+
+    Typer handles usage errors itself (exit 2); everything wattlens raises is
+    caught here, once.
+    """
+    try:
+        app(args=argv, prog_name="wattlens")
+    except WattlensError as exc:
+        stderr.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            stderr.print(f"[bold]hint:[/bold] {exc.hint}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
