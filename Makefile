@@ -20,18 +20,28 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-demo: $(VENV)/.installed
-	$(BIN)/wattlens catalog show accelerators "NVIDIA H100 80GB HBM3"
-	$(BIN)/wattlens catalog ls models
+# PyTorch for the example workloads and their tests (a CPU build is enough);
+# override to pick another build: make demo TORCH="torch==2.9.1".
+TORCH ?= torch==2.13.0
+
+$(VENV)/.installed-torch: $(VENV)/.installed
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH)
+	@touch $@
+
+demo: $(VENV)/.installed-torch
+	$(BIN)/wattlens doctor
+	$(BIN)/wattlens run --name tiny-transformer --timeline -- \
+		$(BIN)/python examples/train_tiny_transformer.py --steps 200
+	$(BIN)/wattlens runs ls --limit 5
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -19,6 +19,7 @@ def _isolated_environment(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("WATTLENS_CATALOG", raising=False)
     monkeypatch.setenv("WATTLENS_DB", f"sqlite:///{home / 'runs.sqlite'}")
     use_catalog(None)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wattlens._version import __version__
 
 if TYPE_CHECKING:
+    from wattlens.api import measure, measured
     from wattlens.catalog import Catalog, get_catalog
     from wattlens.errors import (
         AmbiguousNameError,
@@ -21,8 +22,14 @@ if TYPE_CHECKING:
         UsageError,
         WattlensError,
     )
+    from wattlens.measurement import Measurement
+    from wattlens.meter import Meter
 
 _LAZY: dict[str, str] = {
+    "measure": "wattlens.api",
+    "measured": "wattlens.api",
+    "Meter": "wattlens.meter",
+    "Measurement": "wattlens.measurement",
     "Catalog": "wattlens.catalog",
     "get_catalog": "wattlens.catalog",
     "WattlensError": "wattlens.errors",
@@ -38,11 +45,15 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "InputValueError",
+    "Measurement",
+    "Meter",
     "UnknownNameError",
     "UsageError",
     "WattlensError",
     "__version__",
     "get_catalog",
+    "measure",
+    "measured",
 ]
 
 

@@ -24,7 +24,9 @@ Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 class CatalogRow(BaseModel):
     """Fields every catalog row has."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
     id: str = Field(pattern=_ID_PATTERN, description="unique slug within its kind")
     name: str = Field(min_length=1)

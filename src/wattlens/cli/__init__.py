@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from wattlens._version import __version__
 from wattlens.cli import catalog as catalog_cli
+from wattlens.cli import doctor as doctor_cli
+from wattlens.cli import run as run_cli
+from wattlens.cli import runs as runs_cli
 from wattlens.cli._output import stderr
 from wattlens.errors import WattlensError
 
@@ -27,6 +31,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command(
+    "run",
+    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+)(run_cli.run)
+app.command("doctor")(doctor_cli.doctor)
+app.add_typer(runs_cli.app, name="runs")
 app.add_typer(catalog_cli.app, name="catalog")
 
 
@@ -67,7 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="wattlens")
     except WattlensError as exc:
-        stderr.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False, soft_wrap=True)
+        stderr.print(
+            f"[bold red]error:[/bold red] {escape(exc.message)}", highlight=False, soft_wrap=True
+        )
         if exc.hint:
-            stderr.print(f"[bold]hint:[/bold] {exc.hint}", highlight=False, soft_wrap=True)
+            stderr.print(f"[bold]hint:[/bold] {escape(exc.hint)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from wattlens.catalog import KINDS, Entry, get_catalog
@@ -81,7 +82,7 @@ def list_rows(
     columns = _LIST_COLUMNS[kind.value]
     table = Table(*columns, title=f"{kind.value} ({len(entries)} rows)")
     for entry in entries:
-        cells = [fmt_number(getattr(entry.row, c)) for c in columns]
+        cells = [escape(fmt_number(getattr(entry.row, c))) for c in columns]
         if entry.row.estimate:
             cells[0] += " (est.)"
         if entry.origin != "shipped":
@@ -116,12 +117,14 @@ def show_row(
     if json_output:
         emit_json({"kind": kind.value, "row": _row_json(entry)})
         return
-    table = Table("field", "value", title=f"{kind.value}: {entry.row.name}", show_header=False)
+    table = Table(
+        "field", "value", title=escape(f"{kind.value}: {entry.row.name}"), show_header=False
+    )
     for field, value in entry.row.model_dump().items():
         if value is None or value == ():
             continue
-        table.add_row(field, fmt_number(value))
-    table.add_row("origin", entry.origin)
+        table.add_row(field, escape(fmt_number(value)))
+    table.add_row("origin", escape(entry.origin))
     stdout.print(table)
     if entry.row.estimate:
         stdout.print("[bold]This row is an estimate[/bold], not a published figure: see basis.")

@@ -1,0 +1,105 @@
+"""The Python faces of the meter: ``measure`` (a context manager) and ``measured``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import ParamSpec, TypeVar
+
+from wattlens.measurement import Measurement, RunStatus
+from wattlens.meter import DEFAULT_INTERVAL_S, Meter
+from wattlens.sensors.base import Sensor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class measure:  # noqa: N801 - used like a function: `with wattlens.measure("x") as m`
+    """Measure the energy of a block of code.
+
+    Example::
+
+        with wattlens.measure("tokenise") as m:
+            work()
+        print(m.result.energy_j, m.result.methods)
+
+    The result is available after the block, even if it raised (then with
+    status ``failed``). ``store=True`` also records it in the run store.
+    """
+
+    def __init__(
+        self,
+        name: str = "block",
+        *,
+        sensors: Sequence[Sensor] | None = None,
+        timeline: bool = False,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        location: str | None = None,
+        pue: float | None = None,
+        store: bool = False,
+    ) -> None:
+        self.name = name
+        self._meter = Meter(
+            sensors, timeline=timeline, interval_s=interval_s, location=location, pue=pue
+        )
+        self._store = store
+        self._result: Measurement | None = None
+
+    @property
+    def result(self) -> Measurement:
+        """The measurement; only after the block has ended."""
+        if self._result is None:
+            raise RuntimeError("the measured block has not ended yet")
+        return self._result
+
+    def __enter__(self) -> measure:
+        self._meter.begin(self.name)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        status: RunStatus = "completed" if exc_type is None else "failed"
+        if exc_type is KeyboardInterrupt:
+            status = "interrupted"
+        try:
+            self._result = self._meter.end(self.name, status=status)
+        finally:
+            self._meter.close()
+        if self._store:
+            from wattlens.store import Store
+
+            Store().save(self._result)
+
+
+def measured(
+    func: Callable[P, R] | None = None, *, name: str | None = None, store: bool = False
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function so that each call is measured.
+
+    The last measurement is kept on the wrapper as ``.last_measurement``.
+    Use bare (``@measured``) or with options (``@measured(name="step", store=True)``).
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        label: str = name or str(getattr(fn, "__qualname__", "function"))
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            block = measure(label, store=store)
+            try:
+                with block:
+                    return fn(*args, **kwargs)
+            finally:
+                wrapper.last_measurement = block._result  # type: ignore[attr-defined]
+
+        wrapper.last_measurement = None  # type: ignore[attr-defined]
+        return wrapper
+
+    if func is not None:
+        return decorate(func)
+    return decorate

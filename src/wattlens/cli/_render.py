@@ -1,0 +1,89 @@
+"""Human summaries of measurements (JSON is in Measurement.to_dict)."""
+
+from __future__ import annotations
+
+import shlex
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from wattlens.measurement import Measurement
+from wattlens.units import (
+    format_duration,
+    format_energy,
+    format_mass,
+    format_power,
+    format_volume,
+)
+
+
+def _range(low: float, central: float, high: float) -> str:
+    if abs(high - low) <= 1e-12 * max(abs(central), 1.0):
+        return format_energy(central)
+    return f"{format_energy(central)} ({format_energy(low)}–{format_energy(high)})"
+
+
+def render_measurement(m: Measurement, console: Console, *, saved_as: str | None = None) -> None:
+    """Print a measurement for people: totals, components with method, impacts, caveats."""
+    head = shlex.join(m.command) if m.command else m.name
+    status = m.status if m.exit_code is None else f"{m.status}, exit {m.exit_code}"
+    took = format_duration(m.duration_s)
+    console.print(
+        f"[bold]wattlens[/bold] {escape(head)}  [dim]({status}, {took})[/dim]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table(show_header=True, box=None, pad_edge=False)
+    for column in ("component", "method", "energy", "avg power", "process tree"):
+        table.add_column(column)
+    for c in m.components:
+        energy = _range(
+            c.energy_low_j if c.energy_low_j is not None else c.energy_j,
+            c.energy_j,
+            c.energy_high_j if c.energy_high_j is not None else c.energy_j,
+        )
+        share = "" if c.attributed_energy_j is None else format_energy(c.attributed_energy_j)
+        table.add_row(
+            escape(f"{c.id} ({c.name})"), c.method, energy, format_power(c.avg_power_w), share
+        )
+    total = _range(m.energy_low_j, m.energy_j, m.energy_high_j)
+    attributed = m.attributed_energy_j
+    table.add_row(
+        "[bold]total (machine)[/bold]",
+        "+".join(m.methods),
+        f"[bold]{total}[/bold]",
+        format_power(m.avg_power_w),
+        "" if attributed is None else format_energy(attributed),
+    )
+    console.print(table)
+    if m.peak_power_w is not None:
+        console.print(f"peak power {format_power(m.peak_power_w)}", highlight=False)
+    impacts = m.impacts
+    loc = impacts["location"]
+    co2 = impacts["co2e_g"]
+    water = impacts["water_l"]["total"]
+    line = (
+        f"impacts at {loc['grid_name']} ({loc['co2e_g_per_kwh']:g} gCO2e/kWh), PUE "
+        f"{impacts['pue']:g}: {format_mass(co2['central'])} CO2e, "
+        f"{format_volume(water['central'])} water"
+    )
+    cost = impacts["cost"]
+    if cost is not None:
+        line += f", {cost['amount']['central']:.3g} {cost['currency']}"
+    console.print(line, highlight=False, soft_wrap=True)
+    if m.is_modeled:
+        modeled = ", ".join(c.id for c in m.components if c.method == "modeled")
+        console.print(
+            f"[yellow]Modelled, not measured:[/yellow] {modeled} — no hardware energy sensor "
+            "covers them here; the range shows the model's uncertainty (`wattlens doctor`).",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for warning in m.warnings:
+        if not warning.startswith("modelled components"):
+            console.print(
+                f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True
+            )
+    if saved_as:
+        console.print(f"[dim]{escape(saved_as)}[/dim]", highlight=False, soft_wrap=True)

@@ -1,0 +1,545 @@
+"""``wattlens runs``: list, show, compare, export and delete stored runs."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from wattlens.cli._output import emit_json, fmt_number, stdout
+from wattlens.errors import UsageError
+from wattlens.units import (
+    format_duration,
+    format_energy,
+    format_mass,
+    format_power,
+    format_volume,
+)
+
+if TYPE_CHECKING:
+    from wattlens.measurement import Measurement
+    from wattlens.store import Store
+
+app = typer.Typer(
+    help=(
+        "List, show, compare, export and delete the runs in the run store.\n\n"
+        "The store is WATTLENS_DB (any SQLAlchemy URL, e.g. sqlite:////path/runs.sqlite or "
+        "postgresql+psycopg://user@host/db), else runs.sqlite in your user data directory. "
+        "A run id may be shortened to any unique prefix (the 8 characters `runs ls` shows)."
+    ),
+    no_args_is_help=True,
+)
+
+_SHORT_ID = 8
+
+
+class ExportFormat(StrEnum):
+    """Formats of ``runs export``."""
+
+    csv = "csv"
+    json = "json"
+
+
+def _open_store() -> Store:
+    from wattlens.store import Store
+
+    return Store()
+
+
+def _short(run_id: str) -> str:
+    return run_id[:_SHORT_ID]
+
+
+def _when(iso: str | None) -> str:
+    """An ISO 8601 UTC instant as ``YYYY-MM-DD HH:MM:SS`` for tables."""
+    if not iso:
+        return ""
+    return iso.replace("T", " ")[:19]
+
+
+def _energy_cell(energy_j: float | None, low_j: float | None, high_j: float | None) -> str:
+    if energy_j is None:
+        return ""
+    text = format_energy(energy_j)
+    if low_j is not None and high_j is not None and (low_j != energy_j or high_j != energy_j):
+        text += f" ({format_energy(low_j)}–{format_energy(high_j)})"
+    return text
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    if value is None or base is None or base == 0:
+        return None
+    return value / base
+
+
+def _ratio_cell(ratio: float | None) -> str:
+    return "" if ratio is None else f"×{ratio:.3g}"
+
+
+# -- ls ------------------------------------------------------------------------------------------
+@app.command("ls")
+def list_runs(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="Show at most N runs (0: all).")
+    ] = 20,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Only runs with this name; * and ? make it a glob pattern."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="ISO8601",
+            help="Only runs started at or after this instant (e.g. 2026-01-31 or "
+            "2026-01-31T12:00:00Z; no zone means UTC).",
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List stored runs, newest first.
+
+    Columns: the short id (first 8 characters, usable wherever an id is asked
+    for), name, start time (UTC), duration, energy of every measured component
+    (machine level, with its range where one was modelled), the methods behind
+    it (counter, sampled, modeled) and the run's status.
+
+    JSON: {"count": total matching runs, "shown": runs in this answer,
+    "runs": [...]} where each run has run_id, name, status, command (list or
+    null), exit_code, started_at and ended_at (ISO 8601 UTC), duration_s,
+    energy_j, energy_low_j, energy_high_j, attributed_energy_j, avg_power_w,
+    peak_power_w, methods (list), location, co2e_g, water_l, cost_amount,
+    cost_currency (null where unknown).
+    """
+    since_value = _parse_since(since)
+    with _open_store() as store:
+        total = store.count(name=name, since=since_value)
+        runs = store.list_runs(limit=limit or None, name=name, since=since_value)
+    if json_output:
+        emit_json({"count": total, "shown": len(runs), "runs": runs})
+        return
+    if not runs:
+        stdout.print("No stored runs" + (" match." if name or since else "."))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", overflow="fold", min_width=8)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("duration", no_wrap=True, justify="right")
+    table.add_column("energy", no_wrap=True, justify="right")
+    table.add_column("methods", min_width=7)
+    table.add_column("status", no_wrap=True)
+    for run in runs:
+        table.add_row(
+            _short(run["run_id"]),
+            run["name"],
+            _when(run["started_at"])[:16],
+            format_duration(run["duration_s"]),
+            format_energy(run["energy_j"]),
+            ",".join(run["methods"]),
+            run["status"],
+        )
+    stdout.print(table)
+    if total > len(runs):
+        stdout.print(f"{len(runs)} of {total} runs shown; --limit 0 shows all.")
+
+
+def _parse_since(since: str | None) -> str | None:
+    if since is None:
+        return None
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(since)
+    except ValueError as exc:
+        raise UsageError(
+            f"--since {since!r} is not an ISO 8601 date or time",
+            hint="write e.g. 2026-01-31 or 2026-01-31T12:00:00Z",
+        ) from exc
+    return since
+
+
+# -- show ----------------------------------------------------------------------------------------
+_BAND_KEYS = (("low", "central", "high"), ("p5", "p50", "p95"))
+
+
+def _formatter_for(key: str) -> Any:
+    """The human formatter for a quantity, from the unit suffix of its key."""
+    for suffix, formatter in (
+        ("_g", format_mass),
+        ("_l", format_volume),
+        ("_j", format_energy),
+        ("_w", format_power),
+    ):
+        if key.endswith(suffix):
+            return formatter
+    return fmt_number
+
+
+def _band_text(value: Any, formatter: Any) -> str | None:
+    """A number, or a low/central/high (p5/p50/p95) band as ``central (low–high)``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(formatter(value))
+    if isinstance(value, dict):
+        for low, mid, high in _BAND_KEYS:
+            if {low, mid, high} <= value.keys():
+                text = str(formatter(value[mid]))
+                if value[low] != value[mid] or value[high] != value[mid]:
+                    text += f" ({formatter(value[low])}–{formatter(value[high])})"
+                return text
+    return None
+
+
+def _generic_cell(key: str, value: Any) -> str:
+    band = _band_text(value, _formatter_for(key))
+    if band is not None:
+        return band
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_generic_cell(k, v)}" for k, v in value.items() if v is not None)
+    return fmt_number(value)
+
+
+def _water_rows(water: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [("water", _generic_cell("water_l", water["total"]))]
+    for part in ("onsite", "offsite"):
+        if isinstance(water.get(part), dict):
+            measure = water.get(f"{part}_measure")
+            label = f"  {part}" + (f" ({measure})" if measure else "")
+            rows.append((label, _generic_cell("water_l", water[part])))
+    return rows
+
+
+def _cost_rows(cost: dict[str, Any]) -> list[tuple[str, str]]:
+    currency = cost.get("currency") or ""
+    rows = [("cost", f"{_generic_cell('amount', cost['amount'])} {currency}".strip())]
+    if cost.get("amount_usd") is not None and currency != "USD":
+        rows.append(("  in USD", _generic_cell("amount", cost["amount_usd"]) + " USD"))
+    return rows
+
+
+def _impact_rows(impacts: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rows for the impacts table: known fields read nicely, others shown as they are."""
+    rows: list[tuple[str, str]] = []
+    for key, value in impacts.items():
+        if value is None or key in ("sources", "assumptions"):
+            continue
+        if key == "location" and isinstance(value, dict):
+            text = str(value.get("grid_name") or value.get("grid_id") or value.get("query"))
+            if value.get("co2e_g_per_kwh") is not None:
+                text += f" ({fmt_number(value['co2e_g_per_kwh'])} gCO2e/kWh)"
+            rows.append(("location", text))
+        elif key == "co2e_g":
+            rows.append(("carbon (CO2e)", _generic_cell(key, value)))
+        elif key == "facility_energy_j":
+            rows.append(("facility energy", _generic_cell(key, value)))
+        elif key == "water_l" and isinstance(value, dict) and "total" in value:
+            rows.extend(_water_rows(value))
+        elif key == "cost" and isinstance(value, dict) and "amount" in value:
+            rows.extend(_cost_rows(value))
+        else:
+            rows.append((key, _generic_cell(key, value)))
+    sources = impacts.get("sources")
+    if sources:
+        rows.append(("sources", fmt_number(sources)))
+    return rows
+
+
+def _show_human(m: Measurement) -> None:
+    fields = Table("field", "value", title=f"run {m.run_id}", show_header=False)
+    rows: list[tuple[str, str]] = [
+        ("name", m.name),
+        ("status", m.status),
+        ("command", " ".join(m.command) if m.command else ""),
+        ("exit code", fmt_number(m.exit_code)),
+        ("started (UTC)", _when(m.started_at)),
+        ("ended (UTC)", _when(m.ended_at)),
+        ("duration", format_duration(m.duration_s)),
+        ("energy", _energy_cell(m.energy_j, m.energy_low_j, m.energy_high_j)),
+        (
+            "attributed energy",
+            "" if m.attributed_energy_j is None else format_energy(m.attributed_energy_j),
+        ),
+        ("average power", format_power(m.avg_power_w)),
+        ("peak power", "" if m.peak_power_w is None else format_power(m.peak_power_w)),
+        ("methods", ", ".join(m.methods)),
+        ("location", m.location or ""),
+        ("PUE", fmt_number(m.pue)),
+        ("timeline", f"{len(m.timeline)} points" if m.timeline else "none"),
+    ]
+    for key, value in sorted(m.host.items()):
+        rows.append((f"host {key}", fmt_number(value)))
+    for label, value in rows:
+        if value:
+            fields.add_row(label, value)
+    stdout.print(fields)
+
+    energy = Table(
+        "component", "method", "energy", "attributed", "avg power", "peak", title="components"
+    )
+    basis = Table("component", "name", "sensor", "basis (catalog rows)", title="how each is known")
+    for c in m.components:
+        energy.add_row(
+            c.id,
+            c.method,
+            _energy_cell(c.energy_j, c.energy_low_j, c.energy_high_j),
+            "" if c.attributed_energy_j is None else format_energy(c.attributed_energy_j),
+            format_power(c.avg_power_w),
+            "" if c.peak_power_w is None else format_power(c.peak_power_w),
+        )
+        basis.add_row(
+            c.id,
+            c.name,
+            c.sensor,
+            c.basis + (f" ({', '.join(c.catalog_ids)})" if c.catalog_ids else ""),
+        )
+    stdout.print(energy)
+    stdout.print(basis)
+
+    impacts = m.stored_impacts
+    if impacts:
+        table = Table("impact", "value", title="impacts", show_header=False)
+        for label, value in _impact_rows(impacts):
+            table.add_row(label, value)
+        stdout.print(table)
+        for assumption in impacts.get("assumptions") or ():
+            stdout.print(f"assumption: {assumption}", highlight=False)
+    for warning in m.warnings:
+        stdout.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if m.is_modeled:
+        stdout.print("Modelled components are estimates with the range shown, not measurements.")
+
+
+@app.command("show")
+def show_run(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="A run id or a unique prefix.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Show one run: every field, each component with its method and basis, impacts.
+
+    An unknown id, or a prefix that matches several runs (they are listed),
+    exits with code 2.
+
+    JSON: the run's full record, as saved: run_id, name, command, exit_code,
+    status, started_at, ended_at (ISO 8601 UTC), duration_s, energy_j,
+    energy_low_j, energy_high_j, attributed_energy_j, avg_power_w,
+    peak_power_w, methods, components (each: id, kind, name, method, sensor,
+    basis, energy_j, avg_power_w, peak_power_w, energy_low_j, energy_high_j,
+    attributed_energy_j, catalog_ids), impacts (null if none were computed),
+    host, warnings, timeline ([{"t_s", "power_w": {component id: watts}}] or
+    null).
+    """
+    with _open_store() as store:
+        measurement = store.get(run_id)
+    if json_output:
+        emit_json(measurement.to_dict())
+        return
+    _show_human(measurement)
+
+
+# -- compare -------------------------------------------------------------------------------------
+def _compare_record(m: Measurement, base: Measurement) -> dict[str, Any]:
+    base_components = {c.id: c for c in base.components}
+    components: dict[str, dict[str, Any]] = {}
+    for c in m.components:
+        base_c = base_components.get(c.id)
+        components[c.id] = {
+            "name": c.name,
+            "method": c.method,
+            "energy_j": c.energy_j,
+            "energy_low_j": c.energy_low_j,
+            "energy_high_j": c.energy_high_j,
+            "avg_power_w": c.avg_power_w,
+            "energy_ratio": _ratio(c.energy_j, base_c.energy_j if base_c else None),
+        }
+    return {
+        "run_id": m.run_id,
+        "name": m.name,
+        "status": m.status,
+        "started_at": m.started_at,
+        "duration_s": m.duration_s,
+        "energy_j": m.energy_j,
+        "energy_low_j": m.energy_low_j,
+        "energy_high_j": m.energy_high_j,
+        "attributed_energy_j": m.attributed_energy_j,
+        "avg_power_w": m.avg_power_w,
+        "peak_power_w": m.peak_power_w,
+        "methods": m.methods,
+        "duration_ratio": _ratio(m.duration_s, base.duration_s),
+        "energy_ratio": _ratio(m.energy_j, base.energy_j),
+        "avg_power_ratio": _ratio(m.avg_power_w, base.avg_power_w),
+        "components": components,
+    }
+
+
+@app.command("compare")
+def compare_runs(
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(metavar="ID ID...", help="Two or more run ids or unique prefixes."),
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Compare runs side by side: duration, energy, power and each component.
+
+    The first run is the baseline: every other run shows its ratio to it
+    (×1.5 = half as much again; empty where the baseline is zero or lacks the
+    component). Components are matched by id (gpu:0, cpu:package-0, ...).
+
+    JSON: {"baseline_run_id", "runs": [...]} where each run has run_id, name,
+    status, started_at, duration_s, energy_j, energy_low_j, energy_high_j,
+    attributed_energy_j, avg_power_w, peak_power_w, methods, duration_ratio,
+    energy_ratio, avg_power_ratio (null for no ratio) and components: {component
+    id: {name, method, energy_j, energy_low_j, energy_high_j, avg_power_w,
+    energy_ratio}}.
+    """
+    if len(run_ids) < 2:
+        raise UsageError(
+            "compare needs at least two runs", hint="wattlens runs compare ID ID [ID...]"
+        )
+    with _open_store() as store:
+        measurements = [store.get(run_id) for run_id in run_ids]
+    base = measurements[0]
+    records = [_compare_record(m, base) for m in measurements]
+    if json_output:
+        emit_json({"baseline_run_id": base.run_id, "runs": records})
+        return
+    table = Table("", *(f"{_short(r['run_id'])}\n{r['name']}" for r in records), title="compare")
+
+    def add(label: str, cells: list[str]) -> None:
+        table.add_row(label, *cells)
+
+    def with_ratio(text: str, ratio: float | None, first: bool) -> str:
+        return text if first or ratio is None else f"{text} {_ratio_cell(ratio)}"
+
+    add("status", [r["status"] for r in records])
+    add(
+        "duration",
+        [
+            with_ratio(format_duration(r["duration_s"]), r["duration_ratio"], i == 0)
+            for i, r in enumerate(records)
+        ],
+    )
+    add(
+        "energy",
+        [
+            with_ratio(
+                _energy_cell(r["energy_j"], r["energy_low_j"], r["energy_high_j"]),
+                r["energy_ratio"],
+                i == 0,
+            )
+            for i, r in enumerate(records)
+        ],
+    )
+    add(
+        "avg power",
+        [
+            with_ratio(format_power(r["avg_power_w"]), r["avg_power_ratio"], i == 0)
+            for i, r in enumerate(records)
+        ],
+    )
+    add(
+        "peak power",
+        ["" if r["peak_power_w"] is None else format_power(r["peak_power_w"]) for r in records],
+    )
+    add("methods", [", ".join(r["methods"]) for r in records])
+    component_ids: list[str] = []
+    for r in records:
+        component_ids.extend(cid for cid in r["components"] if cid not in component_ids)
+    for cid in component_ids:
+        cells = []
+        for i, r in enumerate(records):
+            c = r["components"].get(cid)
+            if c is None:
+                cells.append("—")
+                continue
+            text = f"{format_energy(c['energy_j'])} ({c['method']})"
+            cells.append(with_ratio(text, c["energy_ratio"], i == 0))
+        add(cid, cells)
+    stdout.print(table)
+    stdout.print(f"Ratios are to the first run, {base.run_id}.")
+
+
+# -- export --------------------------------------------------------------------------------------
+@app.command("export")
+def export_runs(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv (one row per run) or json.")
+    ] = ExportFormat.csv,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Only runs with this name; * and ? make it a glob pattern."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="ISO8601", help="Only runs started at or after this."),
+    ] = None,
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="JSON only: include each run's power timeline.")
+    ] = False,
+) -> None:
+    """Export stored runs, oldest first, to stdout or a file.
+
+    CSV columns: run_id, name, status, command (JSON list), exit_code,
+    started_at, ended_at (ISO 8601 UTC), duration_s, energy_j, energy_low_j,
+    energy_high_j, attributed_energy_j, avg_power_w, peak_power_w, methods
+    (joined by ;), location, co2e_g, water_l, cost_amount, cost_currency;
+    unknown values are empty.
+
+    JSON: {"count": number of runs, "runs": [...]} where each run is the full
+    record of `wattlens runs show ID --json` (timeline null unless --timeline).
+    """
+    since_value = _parse_since(since)
+    with _open_store() as store:
+        if output is None:
+            store.export(fmt.value, sys.stdout, name=name, since=since_value, timeline=timeline)
+            sys.stdout.flush()
+            return
+        try:
+            handle = output.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the export file {output}: {exc.strerror or exc}",
+                hint="choose a writable path with --output, or omit it for stdout",
+            ) from exc
+        with handle:
+            count = store.export(fmt.value, handle, name=name, since=since_value, timeline=timeline)
+    typer.echo(f"exported {count} runs to {output}", err=True)
+
+
+# -- rm ------------------------------------------------------------------------------------------
+@app.command("rm")
+def remove_run(
+    run_id: Annotated[str, typer.Argument(metavar="ID", help="A run id or a unique prefix.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")
+    ] = False,
+) -> None:
+    """Delete one run and its timeline from the store.
+
+    Asks for confirmation on a terminal. Without a terminal (a script, a pipe)
+    --yes is required: without it the command deletes nothing and exits with
+    code 2. An unknown or ambiguous id exits with code 2.
+    """
+    with _open_store() as store:
+        run = store.get(run_id)
+        label = f"run {run.run_id} ({run.name!r}, started {_when(run.started_at)} UTC)"
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    f"not deleting {label}: confirmation needs a terminal",
+                    hint="pass --yes to delete without confirmation",
+                )
+            if not typer.confirm(f"Delete {label}?", default=False):
+                typer.echo("nothing deleted", err=True)
+                raise typer.Exit(1)
+        store.delete(run.run_id)
+    typer.echo(f"deleted {label}", err=True)

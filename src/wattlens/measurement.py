@@ -1,0 +1,214 @@
+"""What a measurement produces: per-component energy, power, method and impacts.
+
+Plain dataclasses (no pydantic) so that measuring stays cheap; ``to_dict``
+gives the stable JSON form documented in the README (snake_case, units in
+names). Fields that a range was computed for carry ``*_low_j``/``*_high_j``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from wattlens.sensors.base import ComponentKind, Method
+
+RunStatus = Literal["completed", "failed", "killed", "interrupted", "not_started"]
+
+
+@dataclass(frozen=True)
+class ComponentEnergy:
+    """Energy of one component over a window."""
+
+    id: str
+    kind: ComponentKind
+    name: str
+    method: Method
+    sensor: str
+    basis: str
+    energy_j: float
+    """Energy of the whole component (machine level) over the window."""
+    avg_power_w: float
+    peak_power_w: float | None = None
+    energy_low_j: float | None = None
+    energy_high_j: float | None = None
+    attributed_energy_j: float | None = None
+    """Share attributable to the measured process tree, where known."""
+    catalog_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """Power of each component at an offset from the window start."""
+
+    t_s: float
+    power_w: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Impact:
+    """A quantity with its range: p5/p50/p95 of what was computed."""
+
+    p5: float
+    p50: float
+    p95: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"p5": self.p5, "p50": self.p50, "p95": self.p95}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The result of one measurement window (a run, a block, a training step)."""
+
+    run_id: str
+    name: str
+    started_at: str
+    """ISO 8601, UTC."""
+    ended_at: str
+    duration_s: float
+    components: tuple[ComponentEnergy, ...]
+    command: tuple[str, ...] | None = None
+    exit_code: int | None = None
+    status: RunStatus = "completed"
+    timeline: tuple[TimelinePoint, ...] | None = None
+    host: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    location: str | None = None
+    """Where the energy was used (country, grid zone or cloud region); None: world."""
+    pue: float | None = None
+    """Facility overhead applied to the impacts; None: 1.0 (no facility)."""
+    stored_impacts: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def impacts(self) -> dict[str, Any]:
+        """Carbon, water and cost for the location and PUE (computed on first use).
+
+        See :func:`wattlens.impacts.measured_impacts` for the fields.
+        """
+        if self.stored_impacts is None:
+            from wattlens.impacts import measured_impacts
+
+            computed = measured_impacts(
+                self.energy_j,
+                self.energy_low_j,
+                self.energy_high_j,
+                location=self.location,
+                pue=self.pue,
+            )
+            object.__setattr__(self, "stored_impacts", computed)
+        assert self.stored_impacts is not None
+        return self.stored_impacts
+
+    # -- totals ---------------------------------------------------------
+    @property
+    def energy_j(self) -> float:
+        """Total energy of every component (machine level), in joules."""
+        return sum(c.energy_j for c in self.components)
+
+    @property
+    def energy_low_j(self) -> float:
+        return sum(
+            c.energy_j if c.energy_low_j is None else c.energy_low_j for c in self.components
+        )
+
+    @property
+    def energy_high_j(self) -> float:
+        return sum(
+            c.energy_j if c.energy_high_j is None else c.energy_high_j for c in self.components
+        )
+
+    @property
+    def attributed_energy_j(self) -> float | None:
+        """Energy attributable to the measured process tree (None where no component knows)."""
+        shares = [c.attributed_energy_j for c in self.components]
+        if all(s is None for s in shares):
+            return None
+        return sum(
+            c.energy_j if s is None else s for c, s in zip(self.components, shares, strict=True)
+        )
+
+    @property
+    def avg_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def peak_power_w(self) -> float | None:
+        if self.timeline:
+            return max(sum(p.power_w.values()) for p in self.timeline)
+        peaks = [c.peak_power_w for c in self.components]
+        if any(p is None for p in peaks):
+            return None
+        return sum(p for p in peaks if p is not None)
+
+    @property
+    def methods(self) -> list[str]:
+        """The distinct methods used, in order: counter, sampled, modeled."""
+        used = {c.method for c in self.components}
+        return [m for m in ("counter", "sampled", "modeled") if m in used]
+
+    @property
+    def is_modeled(self) -> bool:
+        return any(c.method == "modeled" for c in self.components)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (documented in the README)."""
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "command": list(self.command) if self.command is not None else None,
+            "exit_code": self.exit_code,
+            "status": self.status,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration_s": self.duration_s,
+            "energy_j": self.energy_j,
+            "energy_low_j": self.energy_low_j,
+            "energy_high_j": self.energy_high_j,
+            "attributed_energy_j": self.attributed_energy_j,
+            "avg_power_w": self.avg_power_w,
+            "peak_power_w": self.peak_power_w,
+            "methods": self.methods,
+            "components": [
+                {**asdict(c), "catalog_ids": list(c.catalog_ids)} for c in self.components
+            ],
+            "location": self.location,
+            "pue": self.pue,
+            "impacts": self.impacts,
+            "host": self.host,
+            "warnings": list(self.warnings),
+            "timeline": (
+                [{"t_s": p.t_s, "power_w": p.power_w} for p in self.timeline]
+                if self.timeline is not None
+                else None
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        """Rebuild a measurement from :meth:`to_dict` output (as stored)."""
+        components = tuple(
+            ComponentEnergy(**{**c, "catalog_ids": tuple(c.get("catalog_ids", ()))})
+            for c in data["components"]
+        )
+        timeline = data.get("timeline")
+        return cls(
+            run_id=data["run_id"],
+            name=data["name"],
+            started_at=data["started_at"],
+            ended_at=data["ended_at"],
+            duration_s=data["duration_s"],
+            components=components,
+            command=tuple(data["command"]) if data.get("command") is not None else None,
+            exit_code=data.get("exit_code"),
+            status=data.get("status", "completed"),
+            timeline=(
+                tuple(TimelinePoint(p["t_s"], p["power_w"]) for p in timeline)
+                if timeline is not None
+                else None
+            ),
+            host=data.get("host", {}),
+            warnings=tuple(data.get("warnings", ())),
+            location=data.get("location"),
+            pue=data.get("pue"),
+            stored_impacts=data.get("impacts"),
+        )

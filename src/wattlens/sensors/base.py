@@ -1,0 +1,94 @@
+"""The sensor contract.
+
+A :class:`Sensor` reports **cumulative energy** (joules since an arbitrary
+origin) for each of its components. Counter-backed sensors (NVML total
+energy, RAPL ``energy_uj``) read a hardware counter; power-only sensors
+integrate power samples each time they are polled (``needs_polling``), and
+the meter polls them from a background thread; modelled sensors compute
+energy from utilisation and catalog figures. Windows are differences of two
+readings, so many windows can share one sensor at no extra cost.
+
+Every component states its ``method``:
+
+- ``counter``: read from a hardware energy counter;
+- ``sampled``: integrated from power samples;
+- ``modeled``: computed from a model (TDP × utilisation, W/GB …), with a range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Method = Literal["counter", "sampled", "modeled"]
+ComponentKind = Literal["gpu", "cpu", "dram", "ram", "other"]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One thing whose energy is reported: a GPU, a CPU package, DRAM, modelled RAM."""
+
+    id: str
+    """Stable within a machine: ``gpu:0``, ``cpu:package-0``, ``dram:package-0``, ``ram``."""
+    kind: ComponentKind
+    name: str
+    """What it is, as the hardware names it (``NVIDIA H100 80GB HBM3``)."""
+    method: Method
+    sensor: str
+    """Which backend reads it: ``nvml``, ``amdsmi``, ``rapl``, ``model``, ``fake``, ``replay``."""
+    basis: str
+    """What the number rests on, in words (counter name, model and its inputs)."""
+    catalog_ids: tuple[str, ...] = ()
+    """Catalog rows the number rests on (``cpus/epyc-7763``)."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Cumulative energy of each component at one instant.
+
+    ``energy_j`` is cumulative since the sensor's origin and already corrected
+    for counter wrap-around. For modelled components ``energy_low_j`` and
+    ``energy_high_j`` bound it. ``attributed_j`` is the share of the energy
+    attributable to the measured process tree, where the sensor can tell.
+    """
+
+    timestamp_s: float
+    """``time.monotonic()`` when read."""
+    energy_j: dict[str, float]
+    energy_low_j: dict[str, float] = field(default_factory=dict)
+    energy_high_j: dict[str, float] = field(default_factory=dict)
+    attributed_j: dict[str, float] = field(default_factory=dict)
+    power_w: dict[str, float] = field(default_factory=dict)
+    """Instantaneous power where the hardware reports it."""
+
+
+@runtime_checkable
+class Sensor(Protocol):
+    """What every backend implements."""
+
+    name: str
+    needs_polling: bool
+    """True when energy is integrated from power samples: the meter must poll."""
+
+    def components(self) -> list[Component]:
+        """The components this sensor reports, in a stable order."""
+        ...
+
+    def read(self) -> Reading:
+        """Read cumulative energy now. Must be cheap: it is called every window edge."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend (shut NVML down, close files)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Why a backend was or was not used, for ``wattlens doctor``."""
+
+    backend: str
+    available: bool
+    reason: str
+    fix: str | None = None
+    components: tuple[Component, ...] = ()

@@ -1,0 +1,308 @@
+"""`wattlens runs` from the command line: JSON contracts, confirmation, errors and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.store.test_store import make_measurement
+from wattlens.measurement import Measurement
+from wattlens.store import EXPORT_COLUMNS, Store
+
+# Field names are a public contract for scripts: changing them breaks users.
+SUMMARY_FIELDS = set(EXPORT_COLUMNS)
+RECORD_FIELDS = {
+    "run_id",
+    "name",
+    "command",
+    "exit_code",
+    "status",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "energy_j",
+    "energy_low_j",
+    "energy_high_j",
+    "attributed_energy_j",
+    "avg_power_w",
+    "peak_power_w",
+    "methods",
+    "components",
+    "location",
+    "pue",
+    "impacts",
+    "host",
+    "warnings",
+    "timeline",
+}
+COMPONENT_FIELDS = {
+    "id",
+    "kind",
+    "name",
+    "method",
+    "sensor",
+    "basis",
+    "energy_j",
+    "avg_power_w",
+    "peak_power_w",
+    "energy_low_j",
+    "energy_high_j",
+    "attributed_energy_j",
+    "catalog_ids",
+}
+COMPARE_FIELDS = {
+    "run_id",
+    "name",
+    "status",
+    "started_at",
+    "duration_s",
+    "energy_j",
+    "energy_low_j",
+    "energy_high_j",
+    "attributed_energy_j",
+    "avg_power_w",
+    "peak_power_w",
+    "methods",
+    "duration_ratio",
+    "energy_ratio",
+    "avg_power_ratio",
+    "components",
+}
+COMPARE_COMPONENT_FIELDS = {
+    "name", "method", "energy_j", "energy_low_j", "energy_high_j", "avg_power_w", "energy_ratio",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _runs_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `wattlens runs` reachable even where cli/__init__.py does not register it yet."""
+    import typer.models
+
+    from wattlens.cli import app
+    from wattlens.cli import runs as runs_cli
+
+    if not any(group.name == "runs" for group in app.registered_groups):
+        monkeypatch.setattr(
+            app,
+            "registered_groups",
+            [*app.registered_groups, typer.models.TyperInfo(runs_cli.app, name="runs")],
+        )
+
+
+@pytest.fixture
+def stored() -> list[Measurement]:
+    """Three runs in the test's store (WATTLENS_DB from conftest)."""
+    runs = [
+        make_measurement("aaaa1111-base", name="baseline", started_at="2026-01-01T00:00:00Z"),
+        make_measurement(
+            "aaaa2222-fast",
+            name="quantised",
+            started_at="2026-01-02T00:00:00Z",
+            gpu_j=1500.0,
+            cpu_j=250.0,
+            duration_s=5.0,
+        ),
+        make_measurement(
+            "bbbb3333-ram",
+            name="baseline",
+            started_at="2026-01-03T00:00:00Z",
+            modeled_ram=True,
+            location="FR",
+        ),
+    ]
+    with Store() as store:
+        for m in runs:
+            store.save(m)
+    return runs
+
+
+# -- ls ----------------------------------------------------------------------------------------
+def test_ls_json_keeps_its_field_names(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "ls", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert set(data) == {"count", "shown", "runs"}
+    assert data["count"] == data["shown"] == 3
+    assert [r["run_id"] for r in data["runs"]] == ["bbbb3333-ram", "aaaa2222-fast", "aaaa1111-base"]
+    for run in data["runs"]:
+        assert set(run) == SUMMARY_FIELDS
+    assert data["runs"][0]["methods"] == ["counter", "modeled"]
+    assert data["runs"][0]["location"] == "FR"
+
+
+def test_ls_limit_and_name(cli: Any, stored: list[Measurement]) -> None:
+    data = cli("runs", "ls", "--limit", "1", "--json").json()
+    assert (data["count"], data["shown"]) == (3, 1)
+    data = cli("runs", "ls", "--name", "baseline", "--json").json()
+    assert [r["run_id"] for r in data["runs"]] == ["bbbb3333-ram", "aaaa1111-base"]
+    data = cli("runs", "ls", "--since", "2026-01-02", "--json").json()
+    assert data["count"] == 2
+
+
+def test_ls_table_for_people(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "ls", "--limit", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "bbbb3333" in result.stdout
+    assert "bbbb3333-ram" not in result.stdout
+    assert "baseline" in result.stdout
+    assert "2026-01-03 00:00" in result.stdout
+    assert "2 of 3 runs shown" in result.stdout
+    assert "Wh" in result.stdout or " J" in result.stdout
+
+
+def test_ls_on_an_empty_store(cli: Any) -> None:
+    result = cli("runs", "ls")
+    assert result.exit_code == 0, result.stderr
+    assert "No stored runs" in result.stdout
+    assert cli("runs", "ls", "--json").json() == {"count": 0, "shown": 0, "runs": []}
+
+
+def test_ls_bad_since_exits_2(cli: Any) -> None:
+    result = cli("runs", "ls", "--since", "yesterday")
+    assert result.exit_code == 2
+    assert "yesterday" in result.stderr
+
+
+# -- show --------------------------------------------------------------------------------------
+def test_show_json_is_the_full_record(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "show", "bbbb", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert set(data) == RECORD_FIELDS
+    for component in data["components"]:
+        assert set(component) == COMPONENT_FIELDS
+    assert data == json.loads(json.dumps(stored[2].to_dict()))
+    assert Measurement.from_dict(data) == stored[2]
+
+
+def test_show_for_people_names_methods_bases_and_impacts(
+    cli: Any, stored: list[Measurement]
+) -> None:
+    result = cli("runs", "show", "bbbb3333")
+    assert result.exit_code == 0, result.stderr
+    for text in ("bbbb3333-ram", "gpu:0", "counter", "modeled", "0.375 W/GB", "impacts"):
+        assert text in result.stdout, text
+    assert "France" in result.stdout
+
+
+def test_show_unknown_id_exits_2_naming_it(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "show", "zzzz")
+    assert result.exit_code == 2
+    assert "'zzzz'" in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_show_ambiguous_prefix_lists_the_matches(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "show", "aaaa")
+    assert result.exit_code == 2
+    assert "ambiguous" in result.stderr
+    assert "aaaa1111-base" in result.stderr
+    assert "aaaa2222-fast" in result.stderr
+
+
+# -- compare -----------------------------------------------------------------------------------
+def test_compare_json_gives_ratios_to_the_first(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "compare", "aaaa1", "aaaa2", "bbbb", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert set(data) == {"baseline_run_id", "runs"}
+    assert data["baseline_run_id"] == "aaaa1111-base"
+    base, fast, ram = data["runs"]
+    for run in data["runs"]:
+        assert set(run) == COMPARE_FIELDS
+        for component in run["components"].values():
+            assert set(component) == COMPARE_COMPONENT_FIELDS
+    assert base["energy_ratio"] == pytest.approx(1.0)
+    assert fast["energy_ratio"] == pytest.approx(0.5)
+    assert fast["duration_ratio"] == pytest.approx(0.5)
+    assert fast["avg_power_ratio"] == pytest.approx(1.0)
+    assert fast["components"]["gpu:0"]["energy_ratio"] == pytest.approx(0.5)
+    # The baseline has no RAM component: no ratio rather than a made-up one.
+    assert ram["components"]["ram"]["energy_ratio"] is None
+    assert ram["components"]["ram"]["method"] == "modeled"
+
+
+def test_compare_for_people(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "compare", "aaaa1", "aaaa2")
+    assert result.exit_code == 0, result.stderr
+    assert "×0.5" in result.stdout
+    assert "gpu:0" in result.stdout
+    assert "cpu:package-0" in result.stdout
+
+
+def test_compare_needs_two_runs(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "compare", "aaaa1")
+    assert result.exit_code == 2
+    assert "at least two" in result.stderr
+
+
+# -- export ------------------------------------------------------------------------------------
+def test_export_csv_to_stdout(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "export")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    assert [r["run_id"] for r in rows] == ["aaaa1111-base", "aaaa2222-fast", "bbbb3333-ram"]
+    assert rows[2]["methods"] == "counter;modeled"
+
+
+def test_export_json_to_a_file(cli: Any, stored: list[Measurement], tmp_path: Path) -> None:
+    target = tmp_path / "runs.json"
+    result = cli("runs", "export", "--format", "json", "--output", target, "--timeline")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "exported 3 runs" in result.stderr
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["count"] == 3
+    for record in data["runs"]:
+        assert set(record) == RECORD_FIELDS
+    assert [Measurement.from_dict(r) for r in data["runs"]] == stored
+
+
+def test_export_to_an_unwritable_path_exits_2(
+    cli: Any, stored: list[Measurement], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = cli("runs", "export", "--output", blocker / "out.csv")
+    assert result.exit_code == 2
+    assert str(blocker) in result.stderr
+
+
+# -- rm ----------------------------------------------------------------------------------------
+def test_rm_without_yes_and_without_a_terminal_exits_2(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "rm", "bbbb")
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    with Store() as store:
+        assert store.count() == 3
+
+
+def test_rm_with_yes_deletes(cli: Any, stored: list[Measurement]) -> None:
+    result = cli("runs", "rm", "bbbb", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "deleted run bbbb3333-ram" in result.stderr
+    with Store() as store:
+        assert [r["run_id"] for r in store.list_runs()] == ["aaaa2222-fast", "aaaa1111-base"]
+
+
+def test_rm_unknown_id_exits_2(cli: Any, stored: list[Measurement]) -> None:
+    assert cli("runs", "rm", "nope", "--yes").exit_code == 2
+
+
+# -- store errors ------------------------------------------------------------------------------
+def test_unusable_store_is_an_error_with_location_and_hint(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    monkeypatch.setenv("WATTLENS_DB", f"sqlite:///{blocker / 'runs.sqlite'}")
+    result = cli("runs", "ls")
+    assert result.exit_code == 1
+    assert str(blocker) in result.stderr
+    assert "WATTLENS_DB" in result.stderr

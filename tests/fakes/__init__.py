@@ -1,0 +1,1 @@
+"""Faithful fakes of hardware interfaces: powercap sysfs, nvidia-ml-py, amdsmi."""
