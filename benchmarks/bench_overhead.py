@@ -40,6 +40,7 @@ child program (``--child``), run by each tool's own interpreter.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -51,10 +52,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / ".venv-bench"
+DEFAULT_WATTLENS_PYTHON = ROOT / ".venv" / "bin" / "python"
 TIMELINE_INTERVAL_S = 0.1
 RESULT_MARK = "BENCH_RESULT "
 CONFIGS = ("control", "wattlens", "wattlens-10hz", "codecarbon")
@@ -121,6 +123,7 @@ def _wattlens_start_stop(meter_cls: Any, *, timeline: bool) -> tuple[Any, Any]:
         ]
         return {
             "energy_j": m.energy_j,
+            "attributed_energy_j": m.attributed_energy_j,
             "method": "+".join(m.methods) or "?",
             "components": components,
             "timeline_points": len(m.timeline) if m.timeline is not None else None,
@@ -272,7 +275,15 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "rapl": Path("/sys/class/powercap/intel-rapl").exists(),
         "nvidia_smi": shutil.which("nvidia-smi") is not None,
+        "loadavg": _loadavg(),
     }
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def setup_bench_venv(path: Path) -> Path:
@@ -326,8 +337,9 @@ def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
-def _ratio(a: float | None, b: float | None) -> str:
-    if a is None or b is None or a <= 0 or b <= 0:
+def _ratio(a: float | None, b: float | None, spec: str) -> str:
+    """a / b, or '—' where either is missing or not positive at the precision shown."""
+    if a is None or b is None or float(format(a, spec)) <= 0 or float(format(b, spec)) <= 0:
         return "—"
     return f"{a / b:.1f}×"
 
@@ -348,7 +360,10 @@ def summarise(
     control_cpu_per_s = _median(
         [r["window_cpu_s"] / r["window_wall_s"] for r in ok.get("control", [])]
     )
-    control_rate = _median([r["work_units"] / r["window_wall_s"] for r in ok.get("control", [])])
+    control_rates = [r["work_units"] / r["window_wall_s"] for r in ok.get("control", [])]
+    control_rate = _median(control_rates)
+    control_best = max(control_rates, default=None)
+    control_shares = [r["window_cpu_s"] / r["window_wall_s"] for r in ok.get("control", [])]
     control_rss = med("control", "maxrss_kib")
 
     rows: dict[str, dict[str, float | str | None]] = {}
@@ -358,7 +373,8 @@ def summarise(
             continue
         cpu_per_s = _median([r["window_cpu_s"] / r["window_wall_s"] for r in rs])
         other_per_s = _median([r["window_other_cpu_s"] / r["window_wall_s"] for r in rs])
-        rate = _median([r["work_units"] / r["window_wall_s"] for r in rs])
+        rates = [r["work_units"] / r["window_wall_s"] for r in rs]
+        rate = _median(rates)
         fixed = _median([r["import_s"] + r["start_s"] + r["stop_s"] for r in rs])
         rss = med(config, "maxrss_kib")
         methods = sorted({str(r.get("method")) for r in rs if r.get("method")})
@@ -378,11 +394,15 @@ def summarise(
             "work_vs_control_pct": (
                 None if rate is None or not control_rate else 100 * rate / control_rate
             ),
+            "work_best_vs_control_pct": (
+                None if not rates or not control_best else 100 * max(rates) / control_best
+            ),
             "extra_peak_rss_mib": (
                 None if rss is None or control_rss is None else (rss - control_rss) / 1024
             ),
             "peak_rss_mib": None if rss is None else rss / 1024,
             "energy_j": med(config, "energy_j"),
+            "attributed_energy_j": med(config, "attributed_energy_j"),
             "method": ", ".join(methods) if methods else None,
             "version": next((r.get("version") for r in rs if r.get("version")), None),
         }
@@ -400,6 +420,9 @@ def summarise(
 
     return {
         "machine": machine,
+        "control_cpu_share": (
+            [min(control_shares), max(control_shares)] if control_shares else None
+        ),
         "runs": args.runs,
         "workload_s": args.workload_s,
         "timeline_interval_s": TIMELINE_INTERVAL_S,
@@ -412,12 +435,13 @@ def summarise(
     }
 
 
-def print_table(summary: dict[str, Any]) -> None:
+def print_table(summary: dict[str, Any], out: TextIO) -> None:
+    emit = functools.partial(print, file=out)
     m = summary["machine"]
     rows = summary["configs"]
     mem = f"{m['mem_gib']:.0f} GiB RAM" if m.get("mem_gib") else ""
-    print()
-    print(
+    emit()
+    emit(
         f"machine: {m['cpu_model']}, nproc {m['nproc']} (cpu_count {m['cpu_count']}), {mem}, "
         f"Python {m['python']}, RAPL {'yes' if m['rapl'] else 'no'}, "
         f"nvidia-smi {'yes' if m['nvidia_smi'] else 'no'}"
@@ -425,11 +449,11 @@ def print_table(summary: dict[str, Any]) -> None:
     versions = ", ".join(
         f"{c} {r['version']}" for c, r in rows.items() if r.get("version") and c != "wattlens-10hz"
     )
-    print(
+    emit(
         f"medians of {summary['runs']} runs, each in a fresh process; "
         f"workload {summary['workload_s']:g} s of single-threaded pure Python; {versions}"
     )
-    print()
+    emit()
 
     cols = [c for c in CONFIGS if c in rows] + ["cc / wl"]
     spec: list[tuple[str, str, str]] = [
@@ -441,51 +465,61 @@ def print_table(summary: dict[str, Any]) -> None:
         ("`import <pkg>` alone (s)", "import_alone_s", ".3f"),
         ("background CPU vs control (% core)", "background_cpu_pct", ".2f"),
         ("other threads + children CPU (% core)", "other_threads_cpu_pct", ".2f"),
-        ("work done vs control (%)", "work_vs_control_pct", ".1f"),
+        ("work done vs control, median (%)", "work_vs_control_pct", ".1f"),
+        ("work done vs control, best run (%)", "work_best_vs_control_pct", ".1f"),
         ("extra peak RSS (MiB)", "extra_peak_rss_mib", ".1f"),
-        ("reported energy (J)", "energy_j", ".1f"),
+        ("reported energy, machine (J)", "energy_j", ".1f"),
+        ("  of it, this process (J)", "attributed_energy_j", ".1f"),
     ]
     label_w = max(len(s[0]) for s in spec) + 2
     col_w = 15
-    print("".ljust(label_w) + "".join(c.rjust(col_w) for c in cols))
+    emit("".ljust(label_w) + "".join(c.rjust(col_w) for c in cols))
     for label, key, fmt in spec:
         line = label.ljust(label_w)
         for c in cols[:-1]:
             line += _fmt(rows[c].get(key), fmt).rjust(col_w)
         cc, wl = rows.get("codecarbon", {}).get(key), rows.get("wattlens", {}).get(key)
-        ratio = _ratio(cc, wl)
-        print(line + ratio.rjust(col_w))
-    print()
+        ratio = _ratio(cc, wl, fmt)
+        emit(line + ratio.rjust(col_w))
+    emit()
     for c in cols[:-1]:
         if rows[c].get("method"):
-            print(f"  {c}: energy method {rows[c]['method']}")
-    print(
+            emit(f"  {c}: energy method {rows[c]['method']}")
+    emit(
         "  ratio column: codecarbon / wattlens (wattlens without timeline); "
-        "'—' where a figure is missing or not positive"
+        "'—' where a figure is missing or not positive as shown"
     )
-    print(
+    emit(
         "  background CPU = process CPU in the workload window minus the control's, per "
         "second of wall time; a negative value is noise"
     )
+    share = summary.get("control_cpu_share")
+    if share and share[1] - share[0] > 0.05:
+        emit(
+            f"  NOTE: the machine was busy — the control's workload got {100 * share[0]:.0f}-"
+            f"{100 * share[1]:.0f} % of a core (load average {summary['machine']['loadavg']})."
+        )
+        emit("  The 'background CPU' and 'work done' rows then measure other load more than the")
+        emit("  trackers: trust 'other threads + children CPU', or rerun on an idle machine.")
 
     cli = summary["cli_s"]
     if cli:
-        print()
-        print(f"CLI wrapper, median wall time of {summary['cli_runs']} runs:")
-        print("  bare `python -c pass`".ljust(54) + f"{_fmt(cli.get('bare'), '.3f')} s")
+        emit()
+        emit(f"CLI wrapper, median wall time of {summary['cli_runs']} runs:")
+        emit("  bare `python -c pass`".ljust(54) + f"{_fmt(cli.get('bare'), '.3f')} s")
         for name in ("wattlens run", "wattlens run --timeline"):
             if name in cli:
-                print(
+                emit(
                     f"  `{name} -- python -c pass`".ljust(54) + f"{_fmt(cli[name], '.3f')} s  "
                     f"(+{_fmt(cli.get(name + ' added'), '.3f')} s)"
                 )
-        print("  (CodeCarbon has no command wrapper to compare: `codecarbon monitor` watches")
-        print("   the machine, it does not run a command)")
+        emit("  (CodeCarbon has no command wrapper to compare: `codecarbon monitor` watches")
+        emit("   the machine, it does not run a command)")
     for name, err in summary["cli_errors"].items():
-        print(f"  {name}: FAILED {err}")
+        emit(f"  {name}: FAILED {err}")
     for config, errs in summary["errors"].items():
         if errs:
-            print(f"{config}: {len(errs)} run(s) failed; first: {errs[0]}")
+            emit(f"{config}: {len(errs)} run(s) failed; first: {errs[0]}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -496,7 +530,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workload-s", type=float, default=10.0, help="workload length (10 s)")
     parser.add_argument("--quick", action="store_true", help="3 runs of a 2 s workload")
     parser.add_argument(
-        "--wattlens-python", default=sys.executable, help="interpreter with wattlens installed"
+        "--wattlens-python",
+        default=str(DEFAULT_WATTLENS_PYTHON)
+        if DEFAULT_WATTLENS_PYTHON.exists()
+        else sys.executable,
+        help="interpreter with wattlens installed (default .venv/bin/python)",
     )
     parser.add_argument(
         "--codecarbon-python",
@@ -518,6 +556,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.runs < 1 or args.workload_s <= 0:
         parser.error("--runs must be at least 1 and --workload-s positive")
     return args
+
+
+def run_rounds(
+    args: argparse.Namespace,
+    configs: list[str],
+    pythons: dict[str, str],
+    env: dict[str, str],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[float]]]:
+    """Every configuration once per round, rotating the order; plus the import-alone timings."""
+    script = str(Path(__file__).resolve())
+    timeout = args.workload_s + 180
+    results: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
+    imports: dict[str, list[float]] = {"wattlens": [], "codecarbon": []}
+    for i in range(args.runs):
+        order = configs[i % len(configs) :] + configs[: i % len(configs)]
+        for config in order:
+            res = _spawn(
+                [
+                    pythons[config],
+                    script,
+                    "--child",
+                    config,
+                    "--workload-s",
+                    str(args.workload_s),
+                ],
+                env,
+                timeout,
+            )
+            results[config].append(res)
+            status = res.get("error") or (
+                f"fixed {res['import_s'] + res['start_s'] + res['stop_s']:.3f} s, "
+                f"energy {_fmt(res.get('energy_j'), '.1f')} J"
+            )
+            print(f"  round {i + 1}/{args.runs} {config:14s} {status}", file=sys.stderr)
+        for package, times in imports.items():
+            if package == "codecarbon" and "codecarbon" not in configs:
+                continue
+            python = args.wattlens_python if package == "wattlens" else args.codecarbon_python
+            res = _spawn([python, script, "--import-only", package], env, 120)
+            if "error" not in res:
+                times.append(res["import_s"])
+
+    return results, imports
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -553,9 +634,6 @@ def main(argv: list[str] | None = None) -> None:
     tmp = tempfile.TemporaryDirectory(prefix="wattlens-bench-")
     env = {**os.environ, "WATTLENS_DB": f"sqlite:///{tmp.name}/runs.sqlite"}
     env.pop("PYTHONPATH", None)
-    script = str(Path(__file__).resolve())
-    timeout = args.workload_s + 180
-
     machine = machine_info()
     n_children = len(configs) * args.runs
     print(
@@ -563,36 +641,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.runs}), interleaved; nproc {machine['nproc']}, {machine['cpu_model']}",
         file=sys.stderr,
     )
-    results: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
-    imports: dict[str, list[float]] = {"wattlens": [], "codecarbon": []}
-    for i in range(args.runs):
-        order = configs[i % len(configs) :] + configs[: i % len(configs)]
-        for config in order:
-            res = _spawn(
-                [
-                    pythons[config],
-                    script,
-                    "--child",
-                    config,
-                    "--workload-s",
-                    str(args.workload_s),
-                ],
-                env,
-                timeout,
-            )
-            results[config].append(res)
-            status = res.get("error") or (
-                f"fixed {res['import_s'] + res['start_s'] + res['stop_s']:.3f} s, "
-                f"energy {_fmt(res.get('energy_j'), '.1f')} J"
-            )
-            print(f"  round {i + 1}/{args.runs} {config:14s} {status}", file=sys.stderr)
-        for package, times in imports.items():
-            if package == "codecarbon" and "codecarbon" not in configs:
-                continue
-            python = args.wattlens_python if package == "wattlens" else args.codecarbon_python
-            res = _spawn([python, script, "--import-only", package], env, 120)
-            if "error" not in res:
-                times.append(res["import_s"])
+    results, imports = run_rounds(args, configs, pythons, env)
 
     cli = None
     if not args.skip_cli:
@@ -600,10 +649,13 @@ def main(argv: list[str] | None = None) -> None:
         cli = bench_cli(args.wattlens_python, max(args.runs, 5), env)
     tmp.cleanup()
 
+    machine["loadavg"] = f"{machine['loadavg']} at start, {_loadavg()} at end"
     summary = summarise(results, {k: v for k, v in imports.items() if v}, cli, args, machine)
-    print_table(summary)
-    if args.json:
+    if args.json:  # JSON alone on stdout; the table goes to stderr
+        print_table(summary, sys.stderr)
         print(json.dumps(summary, indent=2, default=str))
+    else:
+        print_table(summary, sys.stdout)
 
 
 if __name__ == "__main__":

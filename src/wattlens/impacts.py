@@ -18,6 +18,7 @@ Ranges pass through unchanged: a (low, central, high) energy gives
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,14 +95,44 @@ def measured_impacts(
         quantity as ``{"low", "central", "high"}``; ``sources`` (catalog row
         ids) and ``assumptions`` (sentences).
     """
-    from wattlens.catalog import get_catalog
     from wattlens.errors import InputValueError
 
-    catalog = catalog or get_catalog()
     if pue is not None and pue < 1.0:
         raise InputValueError(f"PUE must be at least 1.0, got {pue}")
     low = energy_j if energy_low_j is None else energy_low_j
     high = energy_j if energy_high_j is None else energy_high_j
+    if catalog is None:
+        from wattlens import _cache
+
+        key = json.dumps([location, pue])
+        unit = _cache.load("impacts", key)
+        if unit is None:
+            unit = unit_impacts(location=location, pue=pue)
+            _cache.store("impacts", key, unit)
+    else:
+        unit = unit_impacts(location=location, pue=pue, catalog=catalog)
+    scaled: dict[str, Any] = _scale(unit, low, energy_j, high)
+    return scaled
+
+
+def _scale(unit: Any, low: float, central: float, high: float) -> Any:
+    """Impacts are linear in energy: scale the impacts of 1 J to a (low, central, high) energy."""
+    if isinstance(unit, dict):
+        if set(unit) == {"low", "central", "high"}:
+            return {"low": unit["low"] * low, "central": unit["central"] * central,
+                    "high": unit["high"] * high}  # fmt: skip
+        return {k: _scale(v, low, central, high) for k, v in unit.items()}
+    return unit
+
+
+def unit_impacts(
+    *, location: str | None = None, pue: float | None = None, catalog: Catalog | None = None
+) -> dict[str, Any]:
+    """The impacts of 1 J of IT energy at a location: the factors, with sources."""
+    from wattlens.catalog import get_catalog
+
+    catalog = catalog or get_catalog()
+    low = energy_j = high = 1.0
     place = resolve_location(location, catalog)
     grid = place.grid
     sources = [f"grids/{grid.id}"]

@@ -69,8 +69,10 @@ def format_energy(energy_j: float, digits: int = 3) -> str:
     """Format an energy in joules with the unit that reads best (J, Wh … TWh)."""
     if 0 < abs(energy_j) < 1.0:
         return _scaled(energy_j, _ENERGY_STEPS[:2], digits)
-    if abs(energy_j) < J_PER_WH:
+    if abs(energy_j) < 1e3:
         return f"{energy_j:.{digits}g} J"
+    if abs(energy_j) < J_PER_WH:
+        return f"{energy_j / 1e3:.{digits}g} kJ"
     return _scaled(energy_j, _ENERGY_STEPS[2:], digits)
 
 

@@ -481,3 +481,24 @@ def test_missing_driver_names_the_extra_to_install() -> None:
     assert "secret" not in str(info.value)
     assert info.value.hint is not None
     assert "wattlens[postgres]" in info.value.hint
+
+
+def test_fast_sqlite_path_writes_what_store_reads(tmp_path: Path) -> None:
+    """`wattlens run` writes with sqlite3; SQLAlchemy must read back the same run."""
+    from wattlens.store import save, save_sqlite_fast
+
+    url = f"sqlite:///{tmp_path / 'fast.sqlite'}"
+    first = make_measurement(run_id="fast-1")
+    # No file yet: the fast path declines and Store creates the schema.
+    assert save_sqlite_fast(first, url) is False
+    save(first, url)
+    second = make_measurement(run_id="fast-2")
+    assert save_sqlite_fast(second, url) is True
+    with Store(url) as store:
+        again = store.get("fast-2")
+        assert again.to_dict() == second.to_dict()
+        assert store.count() == 2
+    # Saving the same id again replaces it, as Store.save does.
+    assert save_sqlite_fast(second, url) is True
+    with Store(url) as store:
+        assert store.count() == 2

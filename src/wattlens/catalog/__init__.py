@@ -1,24 +1,33 @@
 """The catalog: facts with sources (accelerators, CPUs, models, grids, water, prices …).
 
 Every row is validated on load and carries ``source`` and ``year``. See
-:mod:`wattlens.catalog.loader` for user files and name matching.
+:mod:`wattlens.catalog.loader` for user files and name matching. Names are
+imported lazily: the CLI can list kinds without loading pydantic.
 """
 
-from wattlens.catalog.loader import KINDS, Catalog, Entry, get_catalog, use_catalog
-from wattlens.catalog.schema import (
-    Accelerator,
-    CatalogRow,
-    Cpu,
-    Equivalent,
-    ExchangeRate,
-    Grid,
-    Model,
-    Price,
-    Pue,
-    Region,
-    Water,
-    normalise_name,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wattlens.catalog.loader import KINDS, Catalog, Entry, get_catalog, use_catalog
+    from wattlens.catalog.schema import (
+        Accelerator,
+        CatalogRow,
+        Cpu,
+        Equivalent,
+        ExchangeRate,
+        Grid,
+        Model,
+        Price,
+        Pue,
+        Region,
+        Water,
+        normalise_name,
+    )
+
+_LOADER = ("KINDS", "Catalog", "Entry", "get_catalog", "use_catalog")
 
 __all__ = [
     "KINDS",
@@ -39,3 +48,12 @@ __all__ = [
     "normalise_name",
     "use_catalog",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'wattlens.catalog' has no attribute {name!r}")
+    module = "wattlens.catalog.loader" if name in _LOADER else "wattlens.catalog.schema"
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

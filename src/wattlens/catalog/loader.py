@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from wattlens.catalog.kinds import KIND_DESCRIPTIONS
 from wattlens.catalog.schema import (
     Accelerator,
     CatalogRow,
@@ -60,20 +61,22 @@ class KindSpec:
     description: str
 
 
+_ROW_TYPES: dict[str, type[CatalogRow]] = {
+    "accelerators": Accelerator,
+    "cpus": Cpu,
+    "models": Model,
+    "grids": Grid,
+    "regions": Region,
+    "water": Water,
+    "prices": Price,
+    "exchange_rates": ExchangeRate,
+    "pue": Pue,
+    "equivalents": Equivalent,
+}
+
 KINDS: dict[str, KindSpec] = {
-    spec.kind: spec
-    for spec in (
-        KindSpec("accelerators", Accelerator, "GPUs and TPUs: TDP, peak FLOP/s, memory"),
-        KindSpec("cpus", Cpu, "CPU models and their TDP"),
-        KindSpec("models", Model, "AI models: parameters, layers, training tokens"),
-        KindSpec("grids", Grid, "carbon intensity of electricity by country and zone"),
-        KindSpec("regions", Region, "cloud regions mapped to their grid zone"),
-        KindSpec("water", Water, "water per kWh: data-centre WUE and electricity EWIF"),
-        KindSpec("prices", Price, "business electricity prices by country"),
-        KindSpec("exchange_rates", ExchangeRate, "annual average exchange rates to USD"),
-        KindSpec("pue", Pue, "power usage effectiveness by provider"),
-        KindSpec("equivalents", Equivalent, "everyday quantities to compare results with"),
-    )
+    kind: KindSpec(kind, _ROW_TYPES[kind], description)
+    for kind, description in KIND_DESCRIPTIONS.items()
 }
 
 # Dropped from the front of a name when nothing matches with it: people write
@@ -358,5 +361,9 @@ def get_catalog() -> Catalog:
 def use_catalog(catalog: Catalog | None) -> None:
     """Replace the process-wide catalog (``None`` resets it to the default)."""
     global _current  # noqa: PLW0603
+    from wattlens import _cache
+
     with _current_lock:
         _current = catalog
+        # Facts derived from a process-specific catalog must not be cached for others.
+        _cache.bypass = catalog is not None

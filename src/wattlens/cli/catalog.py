@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wattlens.catalog import KINDS, Entry, get_catalog
-from wattlens.catalog.loader import Catalog
+from wattlens.catalog.kinds import KIND_DESCRIPTIONS
 from wattlens.cli._output import emit_json, fmt_number, stdout
 
-Kind = Enum("Kind", {kind: kind for kind in KINDS}, type=str)  # type: ignore[misc]
+if TYPE_CHECKING:
+    from wattlens.catalog import Entry
+
+Kind = Enum("Kind", {kind: kind for kind in KIND_DESCRIPTIONS}, type=str)  # type: ignore[misc]
 
 app = typer.Typer(
     help="Browse the fact catalog: every value with its source and year.",
@@ -55,6 +57,8 @@ def list_rows(
     the kind (units in the names, e.g. tdp_w, co2e_g_per_kwh) plus "origin"
     ("shipped" or the path of the user file it came from).
     """
+    from wattlens.catalog import KINDS, get_catalog
+
     catalog = get_catalog()
     if kind is None:
         counts = {k: len(catalog.entries(k)) for k in KINDS}
@@ -113,6 +117,8 @@ def show_row(
 
     JSON: {"kind", "row": {...every column..., "origin"}}.
     """
+    from wattlens.catalog import get_catalog
+
     entry = get_catalog().entry(kind.value, name)
     if json_output:
         emit_json({"kind": kind.value, "row": _row_json(entry)})
@@ -142,6 +148,8 @@ def validate(
 
     A malformed file fails with its path, line and column and exit code 2.
     """
+    from wattlens.catalog import Catalog, get_catalog
+
     catalog = Catalog(extra_paths=paths or ()) if paths else get_catalog()
     counts = catalog.validate_all()
     if json_output:

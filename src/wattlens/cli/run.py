@@ -21,18 +21,14 @@ from wattlens.cli._output import stderr
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
-def _warm_imports() -> None:
-    """Import what the summary needs while the child runs (it costs ~100 ms cold)."""
-    try:
-        import wattlens.impacts
-        import wattlens.store  # noqa: F401
-        from wattlens.catalog import get_catalog
+def _warm_impacts(location: str | None, pue: float | None) -> None:
+    """Resolve the impact factors while the child runs (cached after the first time)."""
+    from wattlens.errors import WattlensError
+    from wattlens.impacts import measured_impacts
 
-        catalog = get_catalog()
-        for kind in ("grids", "water", "prices", "exchange_rates"):
-            catalog.entries(kind)
-    except Exception:  # errors surface later, on the main thread, with context
-        return
+    # Errors surface again later, on the main thread, with context.
+    with contextlib.suppress(WattlensError, OSError):
+        measured_impacts(0.0, location=location, pue=pue)
 
 
 def _terminal_delivers_sigint() -> bool:
@@ -115,11 +111,11 @@ def run(
 
     if location is not None:
         # Fail before the command runs, not after an hour of training.
-        from wattlens.impacts import resolve_location
+        from wattlens.impacts import measured_impacts
 
-        resolve_location(location)
+        measured_impacts(0.0, location=location, pue=pue)
 
-    warm = threading.Thread(target=_warm_imports, daemon=True)
+    warm = threading.Thread(target=_warm_impacts, args=(location, pue), daemon=True)
     meter = Meter(timeline=timeline, interval_s=interval, location=location, pue=pue)
     run_id = new_run_id()
     label = name or " ".join(command)
@@ -203,14 +199,10 @@ def _run_child(command: list[str], warm: threading.Thread) -> tuple[int, Any, li
 
 def _save(result: Any) -> str | None:
     from wattlens.errors import StoreError
-    from wattlens.store import Store
+    from wattlens.store import save
 
     try:
-        store = Store()
-        try:
-            store.save(result)
-        finally:
-            store.close()
+        save(result)
     except StoreError as exc:
         stderr.print(
             f"[bold red]error:[/bold red] the run was not stored: {escape(exc.message)}",

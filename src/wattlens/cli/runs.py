@@ -30,7 +30,8 @@ app = typer.Typer(
         "List, show, compare, export and delete the runs in the run store.\n\n"
         "The store is WATTLENS_DB (any SQLAlchemy URL, e.g. sqlite:////path/runs.sqlite or "
         "postgresql+psycopg://user@host/db), else runs.sqlite in your user data directory. "
-        "A run id may be shortened to any unique prefix (the 8 characters `runs ls` shows)."
+        "A run id may be shortened to any unique prefix (the 8 characters `runs ls` shows). "
+        "Runs are recorded by `wattlens run` and by the Python API."
     ),
     no_args_is_help=True,
 )
@@ -106,8 +107,8 @@ def list_runs(
 
     Columns: the short id (first 8 characters, usable wherever an id is asked
     for), name, start time (UTC), duration, energy of every measured component
-    (machine level, with its range where one was modelled), the methods behind
-    it (counter, sampled, modeled) and the run's status.
+    (machine level; `runs show` gives the range of modelled parts), the methods
+    behind it (counter, sampled, modeled) and the run's status.
 
     JSON: {"count": total matching runs, "shown": runs in this answer,
     "runs": [...]} where each run has run_id, name, status, command (list or
@@ -329,9 +330,10 @@ def show_run(
     energy_low_j, energy_high_j, attributed_energy_j, avg_power_w,
     peak_power_w, methods, components (each: id, kind, name, method, sensor,
     basis, energy_j, avg_power_w, peak_power_w, energy_low_j, energy_high_j,
-    attributed_energy_j, catalog_ids), impacts (null if none were computed),
-    host, warnings, timeline ([{"t_s", "power_w": {component id: watts}}] or
-    null).
+    attributed_energy_j, catalog_ids), location, pue, impacts (carbon co2e_g,
+    water_l, cost, each as {low, central, high}, with sources and
+    assumptions, as computed when the run was saved), host, warnings,
+    timeline ([{"t_s", "power_w": {component id: watts}}] or null).
     """
     with _open_store() as store:
         measurement = store.get(run_id)
@@ -380,7 +382,7 @@ def _compare_record(m: Measurement, base: Measurement) -> dict[str, Any]:
 def compare_runs(
     run_ids: Annotated[
         list[str],
-        typer.Argument(metavar="ID ID...", help="Two or more run ids or unique prefixes."),
+        typer.Argument(metavar="ID", help="Two or more run ids or unique prefixes."),
     ],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:

@@ -33,7 +33,6 @@ wattage; carbontracker a generic CPU power; both report a point value.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import threading
@@ -43,7 +42,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wattlens._version import __version__
 from wattlens.sensors import procfs
 from wattlens.sensors.base import Component, Reading
 
@@ -136,58 +134,25 @@ def resolve_cpu_profile(
     )
 
 
-def _cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wattlens" / "cpu-profile.json"
-
-
-def _cache_key(model_name: str | None, logical_cpus: int) -> str:
-    from importlib import resources
-
-    shipped = resources.files("wattlens.catalog") / "data" / "cpus.csv"
-    parts = [
-        __version__,
-        model_name or "",
-        str(logical_cpus),
-        os.environ.get("WATTLENS_CATALOG", ""),
-    ]
-    try:
-        parts.append(str(os.stat(str(shipped)).st_mtime_ns))
-    except OSError:
-        parts.append("?")
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    user_dir = Path(config) / "wattlens" / "catalog"
-    if user_dir.is_dir():
-        parts.extend(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(user_dir.glob("*.csv")))
-    return "|".join(parts)
-
-
 def machine_cpu_profile() -> CpuProfile:
     """This machine's CPU profile, cached on disk so measuring starts in milliseconds.
 
-    The cache is keyed by wattlens version, CPU name, CPU count and the
-    catalog files' modification times, so editing the catalog invalidates it.
+    The cache (:mod:`wattlens._cache`) is keyed by the CPU's name and count and
+    invalidated by any change to the catalog files.
     """
+    from wattlens import _cache
+
     model_name = procfs.cpu_model_name()
     logical = os.cpu_count() or 1
-    key = _cache_key(model_name, logical)
-    path = _cache_path()
-    try:
-        cached = json.loads(path.read_text())
-        if cached.get("key") == key:
-            profile = cached["profile"]
-            profile["catalog_ids"] = tuple(profile["catalog_ids"])
-            return CpuProfile(**profile)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    key = f"{model_name}|{logical}"
+    cached = _cache.load("cpu-profile", key)
+    if isinstance(cached, dict):
+        try:
+            return CpuProfile(**{**cached, "catalog_ids": tuple(cached["catalog_ids"])})
+        except (TypeError, KeyError):
+            pass
     profile = resolve_cpu_profile(model_name, logical)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "profile": asdict(profile)}))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home only costs the catalog lookup next time
+    _cache.store("cpu-profile", key, asdict(profile))
     return profile
 
 
