@@ -46,5 +46,9 @@ pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch
 
 test: lint typecheck pytest
 
+# Side-by-side benchmarks (peers are installed in their own venv, .venv-bench).
+bench: $(VENV)/.installed-torch
+	$(BIN)/python benchmarks/bench_overhead.py --setup
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -183,14 +183,15 @@ def run_child(config: str, workload_s: float) -> dict[str, Any]:
     start()
     t_start = time.perf_counter()
 
-    self0 = resource.getrusage(resource.RUSAGE_SELF)
+    # process_time and thread_time use the same precise kernel clocks (all threads / this one).
+    self0 = time.process_time()
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     main0 = time.thread_time()
     w0 = time.perf_counter()
     units = workload(workload_s)
     w1 = time.perf_counter()
     main1 = time.thread_time()
-    self1 = resource.getrusage(resource.RUSAGE_SELF)
+    self1 = time.process_time()
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     t_stop0 = time.perf_counter()
@@ -199,9 +200,9 @@ def run_child(config: str, workload_s: float) -> dict[str, Any]:
     self_end = resource.getrusage(resource.RUSAGE_SELF)
     kids_end = resource.getrusage(resource.RUSAGE_CHILDREN)
 
-    window_cpu = _cpu_s(self1) - _cpu_s(self0)
+    window_cpu = self1 - self0
     kids_cpu = _cpu_s(kids1) - _cpu_s(kids0)
-    total_cpu = _cpu_s(self_end) + _cpu_s(kids_end)
+    total_cpu = time.process_time() + _cpu_s(kids_end)
     return {
         "config": config,
         "import_s": t_import - t0,
@@ -403,6 +404,13 @@ def summarise(
             "peak_rss_mib": None if rss is None else rss / 1024,
             "energy_j": med(config, "energy_j"),
             "attributed_energy_j": med(config, "attributed_energy_j"),
+            "timeline_hz": _median(
+                [
+                    r["timeline_points"] / r["window_wall_s"]
+                    for r in rs
+                    if r.get("timeline_points") is not None
+                ]
+            ),
             "method": ", ".join(methods) if methods else None,
             "version": next((r.get("version") for r in rs if r.get("version")), None),
         }
@@ -446,6 +454,7 @@ def print_table(summary: dict[str, Any], out: TextIO) -> None:
         f"Python {m['python']}, RAPL {'yes' if m['rapl'] else 'no'}, "
         f"nvidia-smi {'yes' if m['nvidia_smi'] else 'no'}"
     )
+    emit(f"load average: {m['loadavg']}")
     versions = ", ".join(
         f"{c} {r['version']}" for c, r in rows.items() if r.get("version") and c != "wattlens-10hz"
     )
@@ -467,6 +476,7 @@ def print_table(summary: dict[str, Any], out: TextIO) -> None:
         ("other threads + children CPU (% core)", "other_threads_cpu_pct", ".2f"),
         ("work done vs control, median (%)", "work_vs_control_pct", ".1f"),
         ("work done vs control, best run (%)", "work_best_vs_control_pct", ".1f"),
+        ("timeline samples per second (Hz)", "timeline_hz", ".1f"),
         ("extra peak RSS (MiB)", "extra_peak_rss_mib", ".1f"),
         ("reported energy, machine (J)", "energy_j", ".1f"),
         ("  of it, this process (J)", "attributed_energy_j", ".1f"),

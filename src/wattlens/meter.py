@@ -16,11 +16,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
 
-from wattlens.errors import UsageError
+from wattlens.errors import UsageError, WattlensError
 from wattlens.measurement import ComponentEnergy, Measurement, RunStatus, TimelinePoint
 from wattlens.sensors.base import Component, Reading, Sensor
 
@@ -43,6 +43,8 @@ class _Window:
     started_at: str
     start_s: float
     readings: list[Reading]
+    tree_cpu_s: float
+    machine_busy_s: float | None
 
 
 class Meter:
@@ -101,15 +103,60 @@ class Meter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._polling = any(s.needs_polling for s in self.sensors)
+        # Per-process shares that only the hardware can tell (NVML): sampled by the
+        # background thread while the process tree runs, accumulated as joules.
+        self._attributors = [s for s in self.sensors if hasattr(s, "attribution")]
+        self._pids: Callable[[], set[int]] = _own_process_tree
+        self._attr_cum: dict[str, float] = {}
+        self._attr_unknown: set[str] = set()
+        if self._attributors:
+            self._polling = True
+
+    def track_pids(self, provider: Callable[[], set[int]]) -> None:
+        """Attribute per-process energy (GPUs) to the process ids ``provider`` returns."""
+        self._pids = provider
 
     # -- reading ---------------------------------------------------------
     def _read_all(self) -> list[Reading]:
         with self._read_lock:
-            return [sensor.read() for sensor in self.sensors]
+            readings = [sensor.read() for sensor in self.sensors]
+        if not self._attr_cum:
+            return readings
+        merged = []
+        for reading in readings:
+            extra = {k: v for k, v in self._attr_cum.items() if k in reading.energy_j}
+            merged.append(
+                replace(reading, attributed_j={**reading.attributed_j, **extra})
+                if extra
+                else reading
+            )
+        return merged
+
+    def _attribute(self, before: list[Reading], after: list[Reading]) -> None:
+        """Credit the tracked processes with their share of each GPU's energy delta."""
+        try:
+            pids = self._pids()
+        except Exception:  # the tree may vanish between listing and reading
+            return
+        for sensor in self._attributors:
+            index = self.sensors.index(sensor)
+            try:
+                shares = sensor.attribution(pids)
+            except WattlensError:
+                shares = {}
+            for cid, energy in after[index].energy_j.items():
+                delta = max(energy - before[index].energy_j.get(cid, energy), 0.0)
+                share = shares.get(cid)
+                if share is None:
+                    self._attr_unknown.add(cid)
+                    continue
+                self._attr_cum[cid] = self._attr_cum.get(cid, 0.0) + share * delta
 
     def _sample(self) -> None:
         readings = self._read_all()
         now = self._clock()
+        if self._attributors and self._last is not None:
+            self._attribute(self._last, readings)
         if self.timeline_enabled and self._last is not None:
             power: dict[str, float] = {}
             for before, after in zip(self._last, readings, strict=True):
@@ -122,8 +169,15 @@ class Meter:
         self._last = readings
 
     def _run_sampler(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        # Fixed deadlines, not a sleep after each read: reads waiting for the GIL
+        # would otherwise stretch every interval and lower the sampling rate.
+        deadline = self._clock() + self.interval_s
+        while not self._stop.wait(max(deadline - self._clock(), 0.0)):
             self._sample()
+            deadline += self.interval_s
+            now = self._clock()
+            if deadline < now:  # fell behind (suspended, overloaded): skip, don't burst
+                deadline = now + self.interval_s
 
     def _ensure_sampler(self) -> None:
         if (self.timeline_enabled or self._polling) and self._thread is None:
@@ -146,8 +200,9 @@ class Meter:
         started_at = _now_iso()
         readings = self._read_all()
         start_s = self._clock()
+        tree, busy = _cpu_times()
         with self._lock:
-            self._windows[name] = _Window(name, started_at, start_s, readings)
+            self._windows[name] = _Window(name, started_at, start_s, readings, tree, busy)
 
     def cancel(self, name: str) -> None:
         """Discard an open window without a result."""
@@ -170,9 +225,12 @@ class Meter:
         extra_warnings: Sequence[str] = (),
     ) -> Measurement:
         """Close a window and return its measurement."""
+        if self._attributors and self._last is not None:
+            self._attribute(self._last, self._read_all())
         readings = self._read_all()
         end_s = self._clock()
         ended_at = _now_iso()
+        tree, busy = _cpu_times()
         with self._lock:
             window = self._windows.pop(name, None)
             if window is None:
@@ -182,7 +240,10 @@ class Meter:
                 )
             points = [(t, p) for t, p in self._points if window.start_s <= t <= end_s]
         duration = max(end_s - window.start_s, 0.0)
-        components = self._energies(window.readings, readings, duration, points)
+        cpu_share = None
+        if busy is not None and window.machine_busy_s is not None and busy > window.machine_busy_s:
+            cpu_share = min(max((tree - window.tree_cpu_s) / (busy - window.machine_busy_s), 0), 1)
+        components = self._energies(window.readings, readings, duration, points, cpu_share)
         timeline = (
             tuple(TimelinePoint(round(t - window.start_s, 6), p) for t, p in points)
             if self.timeline_enabled
@@ -216,6 +277,7 @@ class Meter:
         end: list[Reading],
         duration: float,
         points: list[tuple[float, dict[str, float]]],
+        cpu_share: float | None,
     ) -> tuple[ComponentEnergy, ...]:
         out: list[ComponentEnergy] = []
         for components, before, after in zip(self._components, start, end, strict=True):
@@ -227,10 +289,15 @@ class Meter:
                 if c.id in after.energy_high_j and c.id in before.energy_high_j:
                     high = max(after.energy_high_j[c.id] - before.energy_high_j[c.id], 0.0)
                 attributed = None
-                if c.id in after.attributed_j and c.id in before.attributed_j:
-                    share = after.attributed_j[c.id] - before.attributed_j[c.id]
+                if c.id in self._attr_unknown:
+                    attributed = None
+                elif c.id in after.attributed_j:
+                    share = after.attributed_j[c.id] - before.attributed_j.get(c.id, 0.0)
                     # The tree cannot use more than the whole component.
                     attributed = min(max(share, 0.0), energy)
+                elif c.kind == "cpu" and cpu_share is not None:
+                    # Counter CPUs (RAPL): the tree's share of the machine's busy CPU time.
+                    attributed = energy * cpu_share
                 peaks = [p[c.id] for _, p in points if c.id in p]
                 out.append(
                     ComponentEnergy(
@@ -269,6 +336,24 @@ class Meter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _cpu_times() -> tuple[float, float | None]:
+    """CPU seconds of this process tree, and busy CPU seconds of the machine (Linux)."""
+    from wattlens.sensors import procfs
+
+    try:
+        busy: float | None = procfs.machine_cpu_times().busy_s
+    except (OSError, ValueError, IndexError):
+        busy = None
+    return procfs.process_tree_cpu_s(), busy
+
+
+def _own_process_tree() -> set[int]:
+    import psutil
+
+    me = psutil.Process()
+    return {me.pid, *(child.pid for child in me.children(recursive=True))}
 
 
 _HOST: dict[str, object] | None = None

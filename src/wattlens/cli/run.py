@@ -120,7 +120,7 @@ def run(
     run_id = new_run_id()
     label = name or " ".join(command)
     meter.begin(label)
-    exit_code, status, warnings, started = _run_child(command, warm)
+    exit_code, status, warnings, started = _run_child(command, warm, meter)
     try:
         result = meter.end(
             label,
@@ -154,7 +154,9 @@ def run(
         raise typer.Exit(exit_code)
 
 
-def _run_child(command: list[str], warm: threading.Thread) -> tuple[int, Any, list[str], bool]:
+def _run_child(
+    command: list[str], warm: threading.Thread, meter: Any
+) -> tuple[int, Any, list[str], bool]:
     """Run the command with signals forwarded; return exit code, status, warnings, started."""
     warnings: list[str] = []
     try:
@@ -167,6 +169,7 @@ def _run_child(command: list[str], warm: threading.Thread) -> tuple[int, Any, li
         return 126, "not_started", [f"command could not start: {command[0]}: {exc.strerror}"], False
 
     warm.start()
+    meter.track_pids(lambda: _tree_pids(child.pid))
     received: list[int] = []
     forward_sigint = not _terminal_delivers_sigint()
 
@@ -195,6 +198,17 @@ def _run_child(command: list[str], warm: threading.Thread) -> tuple[int, Any, li
         if status == "completed":
             status = "interrupted"
     return exit_code, status, warnings, True
+
+
+def _tree_pids(pid: int) -> set[int]:
+    """The child and all its descendants now (for per-process GPU attribution)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return {pid, *(c.pid for c in root.children(recursive=True))}
+    except psutil.Error:
+        return {pid}
 
 
 def _save(result: Any) -> str | None:

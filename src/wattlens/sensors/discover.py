@@ -46,6 +46,7 @@ def _try(
 def discover(
     *,
     rapl_root: Path | None = None,
+    rapl_reader: Callable[[Path], str] | None = None,
     nvml_module: Any | None = None,
     amdsmi_module: Any | None = None,
     use_model: bool = True,
@@ -76,7 +77,11 @@ def discover(
         sensors.append(amd_gpu)
 
     root = rapl_root or rapl.DEFAULT_ROOT
-    cpu, report = _try("rapl", lambda: rapl.probe_rapl(root), lambda: rapl.RaplSensor(root))
+    cpu, report = _try(
+        "rapl",
+        lambda: rapl.probe_rapl(root, reader=rapl_reader),
+        lambda: rapl.RaplSensor(root, reader=rapl_reader),
+    )
     probes.append(report)
     kinds = set()
     if cpu is not None:

@@ -34,7 +34,6 @@ wattage; carbontracker a generic CPU power; both report a point value.
 from __future__ import annotations
 
 import os
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -84,6 +83,8 @@ def resolve_cpu_profile(
     model_name: str | None, logical_cpus: int, catalog: Catalog | None = None
 ) -> CpuProfile:
     """Find W per thread for a CPU: its catalog row, or the documented per-thread rule."""
+    import statistics
+
     from wattlens.catalog import Cpu, get_catalog
     from wattlens.errors import AmbiguousNameError, UnknownNameError
 
