@@ -24,7 +24,7 @@ STABLE_FIELDS = {
     "models": {
         "id", "name", "developer", "architecture", "params_total", "params_active",
         "params_total_low", "params_total_high", "params_active_low", "params_active_high",
-        "layers", "hidden_size", "attention_heads", "kv_heads", "context_length",
+        "layers", "hidden_size", "attention_heads", "kv_heads", "head_dim", "context_length",
         "training_tokens", "release_year", "open_weights", "aliases", "source", "year",
         "estimate", "basis", "notes", "origin",
     },

@@ -115,6 +115,8 @@ class Model(CatalogRow):
     hidden_size: int | None = Field(default=None, gt=0)
     attention_heads: int | None = Field(default=None, gt=0)
     kv_heads: int | None = Field(default=None, gt=0)
+    head_dim: int | None = Field(default=None, gt=0)
+    """Per-head dimension where a model sets it apart from hidden_size / attention_heads."""
     context_length: int | None = Field(default=None, gt=0)
     training_tokens: float | None = Field(default=None, gt=0)
     release_year: int | None = Field(default=None, ge=1990, le=2100)

@@ -1,0 +1,236 @@
+"""Training-energy estimates: accelerator-hours or parameters x tokens, with ranges."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wattlens.errors import InputValueError
+from wattlens.estimate._common import (
+    HOST_FRACTION,
+    Assumption,
+    Estimate,
+    as_input,
+    check_boundary,
+    default_pue,
+    impacts_quantiles,
+    positive,
+    resolve_accelerator,
+    resolve_model,
+)
+from wattlens.models.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
+
+if TYPE_CHECKING:
+    from wattlens.catalog import Catalog
+    from wattlens.estimate._common import Array
+
+#: Average board power over a training run as a fraction of TDP: TDP bounds it
+#: from above; the low end covers communication- and input-bound phases. The mode
+#: (with HOST_FRACTION's) is fitted on the five runs of Patterson et al. 2021,
+#: Table 4, whose energy rests on measured system power per chip (GPT-3, T5,
+#: Meena, GShard-600B, Switch): every one is then within 15 % (see
+#: tests/validation/test_training_validation.py).
+TRAIN_POWER_FRACTION = Uncertain(
+    0.6, 1.0, "triangular", 0.8,
+    basis="TDP caps board power; mode fitted on Patterson et al. 2021 Table 4 (5 runs)",
+)  # fmt: skip
+#: Model-FLOP utilisation of large training runs when none is given: published
+#: MFUs span 0.21 (GPT-3 on V100, as computed in the PaLM paper, Table 3) to 0.46
+#: (PaLM on TPU v4, same table); Llama 3 405B reports 0.38-0.43 (Llama 3 paper,
+#: Table 4). The mode, 0.35, is near the median MFU implied by the published
+#: accelerator-hours of tests/validation/published_training.csv (fitted there).
+TRAIN_MFU = Uncertain(
+    0.2, 0.55, "triangular", 0.35,
+    basis="published MFUs 0.21 (GPT-3, V100) to 0.46 (PaLM, TPU v4); mode fitted on the "
+    "validation table's implied MFUs",
+)  # fmt: skip
+
+
+def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
+    *,
+    accelerator: str,
+    count: int | None = None,
+    accelerator_hours: float | None = None,
+    days: float | None = None,
+    params: float | None = None,
+    tokens: float | None = None,
+    active_params: float | None = None,
+    model: str | None = None,
+    mfu: Input | tuple[float, float] | None = None,
+    precision: str = "bf16",
+    power_fraction: Input | tuple[float, float] | None = None,
+    host_fraction: Input | tuple[float, float] | None = None,
+    boundary: str = "facility",
+    pue: Input | tuple[float, float] | None = None,
+    location: str | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    catalog: Catalog | None = None,
+) -> Estimate:
+    """Estimate the energy of a training run.
+
+    Give the hardware (``accelerator``, optionally ``count``) and one route:
+    ``accelerator_hours``; or ``count`` and ``days``; or ``params`` (or a
+    catalog ``model``) and ``tokens`` with an ``mfu`` range.
+
+    Args:
+        accelerator: catalog name of the accelerator (``"H100 SXM"``).
+        count: number of accelerators (needed with ``days``; gives the duration).
+        accelerator_hours: accelerator-hours of the run.
+        days: wall-clock days of the run (with ``count``).
+        params: total parameters (absolute count).
+        tokens: training tokens.
+        active_params: parameters active per token (MoE); default ``params``.
+        model: catalog model name instead of ``params``/``active_params``
+            (its published training tokens are used when ``tokens`` is omitted).
+        mfu: model-FLOP utilisation, a value or (low, high) in (0, 1].
+        precision: training precision for the peak FLOP/s (``bf16``, ``fp8``, ``tf32`` …).
+        power_fraction: average board power / TDP (default 0.6-1.0, mode 0.85).
+        host_fraction: host power per accelerator / TDP (default 0.1-0.5, mode 0.3).
+        boundary: ``accelerator``, ``server`` or ``facility`` (default).
+        pue: power usage effectiveness, value or range (default: catalog range).
+        location: country, grid zone or cloud region for the impacts (default world).
+        samples: Monte Carlo samples.
+        seed: random seed.
+        catalog: catalog to use (default: the process catalog).
+
+    Returns:
+        An :class:`Estimate`; ``extra`` holds ``accelerator_hours`` and
+        ``duration_s`` quantiles and ``flops`` where computed.
+
+    Raises:
+        InputValueError: a value out of range or contradictory routes.
+        UnknownNameError: an unknown accelerator or model (close names suggested).
+    """
+    import numpy as np
+
+    from wattlens.catalog import get_catalog
+    from wattlens.models import training as formulas
+    from wattlens.models.uncertainty import sample, sensitivity, summarise
+
+    catalog = catalog or get_catalog()
+    bound = check_boundary(boundary)
+    if samples < 100:
+        raise InputValueError(f"samples must be at least 100, got {samples}")
+    routes = [
+        accelerator_hours is not None,
+        days is not None,
+        params is not None or model is not None or tokens is not None,
+    ]
+    if sum(routes) != 1:
+        raise InputValueError(
+            "give exactly one route: accelerator-hours, count x days, or params and tokens",
+            hint="e.g. --accelerator-hours 3.5e6, or --count 1024 --days 30, "
+            "or --params 7e10 --tokens 2e12",
+        )
+    positive("accelerator-hours", accelerator_hours, "pass the run's accelerator-hours")
+    positive("days", days, "pass the run's duration in days")
+    positive("params", params, "parameters are an absolute count, e.g. 7e10")
+    positive("tokens", tokens, "tokens are an absolute count, e.g. 2e12")
+    positive("active params", active_params, "active parameters per token, e.g. 3.7e10")
+    if count is not None and count < 1:
+        raise InputValueError(f"count must be at least 1, got {count}")
+    if days is not None and count is None:
+        raise InputValueError("--days needs --count (how many accelerators ran)")
+
+    acc = resolve_accelerator(accelerator, catalog)
+    assert acc.tdp_w is not None
+    sources = [f"accelerators/{acc.id}"]
+    assumptions = [Assumption("accelerator", f"{acc.name}, TDP {acc.tdp_w:g} W", acc.source)]
+    warnings: list[str] = []
+    inputs: dict[str, Input] = {
+        "power_fraction": as_input(power_fraction, TRAIN_POWER_FRACTION, "power fraction"),
+        "host_fraction": as_input(host_fraction, HOST_FRACTION, "host fraction"),
+        "pue": as_input(pue, default_pue(catalog), "pue"),
+    }
+    for name in ("power_fraction", "host_fraction", "pue"):
+        value = inputs[name]
+        low = value.low if isinstance(value, Uncertain) else value
+        if low <= 0 or (name == "pue" and low < 1.0):
+            raise InputValueError(f"{name.replace('_', ' ')} out of range: {low}")
+
+    flops: float | None = None
+    if accelerator_hours is not None:
+        hours: Input = accelerator_hours
+    elif days is not None:
+        assert count is not None
+        hours = days * 24.0 * count
+    else:
+        n_total, n_active, tokens_used = params, active_params, tokens
+        if model is not None:
+            row = resolve_model(model, catalog)
+            sources.append(f"models/{row.id}")
+            n_total = n_total or row.params_total
+            n_active = n_active or row.params_active or n_total
+            tokens_used = tokens_used or row.training_tokens
+            if row.estimate:
+                warnings.append(f"{row.name}: parameter counts are estimates ({row.basis})")
+        if n_total is None or tokens_used is None:
+            raise InputValueError(
+                "the parameters-and-tokens route needs --params (or --model) and --tokens"
+            )
+        n_active = n_active or n_total
+        if n_active > n_total:
+            raise InputValueError("active parameters exceed total parameters")
+        flops = formulas.training_flops(n_active, tokens_used)
+        peak = acc.peak_flops(precision)
+        if peak is None:
+            raise InputValueError(
+                f"the catalog has no {precision} peak for {acc.name}",
+                hint="choose another --precision (bf16, fp16, tf32, fp8)",
+            )
+        mfu_input = as_input(mfu, TRAIN_MFU, "mfu")
+        lo = mfu_input.low if isinstance(mfu_input, Uncertain) else mfu_input
+        hi = mfu_input.high if isinstance(mfu_input, Uncertain) else mfu_input
+        if not (0 < lo <= hi <= 1):
+            raise InputValueError(
+                f"MFU must be in (0, 1], got {lo}:{hi}", hint="e.g. --mfu 0.3:0.5"
+            )
+        inputs["mfu"] = mfu_input
+        assumptions.append(
+            Assumption(
+                "compute",
+                f"6 x {n_active:.3g} x {tokens_used:.3g} = {flops:.3g} FLOPs",
+                "Kaplan et al. 2020 sec. 2.1 (attention term omitted)",
+            )
+        )
+        assumptions.append(Assumption(f"peak {precision}", f"{peak / 1e12:g} TFLOP/s", acc.source))
+        hours = 0.0  # computed from samples below
+
+    draws = sample(inputs, samples, seed)
+    if flops is not None:
+        assert acc.peak_flops(precision) is not None
+        acc_s: Array = flops / (acc.peak_flops(precision) * draws["mfu"])  # type: ignore[operator]
+    else:
+        acc_s = np.full(samples, central(hours) * formulas.SECONDS_PER_HOUR)
+    e_acc = formulas.accelerator_energy_j(acc_s, acc.tdp_w, draws["power_fraction"])
+    e_server = e_acc + formulas.host_energy_j(acc_s, acc.tdp_w, draws["host_fraction"])
+    e_facility = formulas.facility_energy_j(e_server, draws["pue"])
+    by_boundary = {"accelerator": e_acc, "server": e_server, "facility": e_facility}
+    chosen = by_boundary[bound]
+
+    for name, value in inputs.items():
+        basis = value.basis if isinstance(value, Uncertain) else "given"
+        shown = value.describe() if isinstance(value, Uncertain) else f"{value:g}"
+        assumptions.append(Assumption(name, shown, basis))
+    if flops is None:
+        warnings.append(
+            "from accelerator-hours: the estimate rests on TDP; published hours x TDP figures "
+            "are an upper bound on accelerator energy and omit the host"
+        )
+    extra: dict[str, Any] = {"accelerator_hours": summarise(acc_s / 3600.0)}
+    if count is not None:
+        extra["duration_s"] = summarise(acc_s / count)
+    if flops is not None:
+        extra["flops"] = flops
+    return Estimate(
+        kind="training",
+        boundary=bound,
+        energy_j=summarise(chosen),
+        energy_by_boundary_j={k: summarise(v) for k, v in by_boundary.items()},
+        assumptions=tuple(assumptions),
+        sensitivity=tuple(sensitivity(draws, chosen)),
+        sources=tuple(sources),
+        warnings=tuple(warnings),
+        extra=extra,
+        impacts=impacts_quantiles(e_facility, location, catalog),
+    )
