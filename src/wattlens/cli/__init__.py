@@ -16,6 +16,7 @@ from rich.markup import escape
 from wattlens._version import __version__
 from wattlens.cli import catalog as catalog_cli
 from wattlens.cli import doctor as doctor_cli
+from wattlens.cli import estimate as estimate_cli
 from wattlens.cli import run as run_cli
 from wattlens.cli import runs as runs_cli
 from wattlens.cli._output import stderr
@@ -37,6 +38,7 @@ app.command(
 )(run_cli.run)
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(runs_cli.app, name="runs")
+app.add_typer(estimate_cli.app, name="estimate")
 app.add_typer(catalog_cli.app, name="catalog")
 
 

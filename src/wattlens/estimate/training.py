@@ -109,8 +109,10 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
-    if samples < 100:
-        raise InputValueError(f"samples must be at least 100, got {samples}")
+    if samples != 1 and samples < 100:
+        raise InputValueError(
+            f"samples must be 1 (a point estimate) or at least 100, got {samples}"
+        )
     routes = [
         accelerator_hours is not None,
         days is not None,

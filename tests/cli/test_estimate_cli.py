@@ -1,0 +1,73 @@
+"""`wattlens estimate` from the command line: JSON contract, human output, exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wattlens.cli.estimate import parse_count
+
+ESTIMATE_FIELDS = {"kind", "method", "boundary", "energy_j", "energy_by_boundary_j", "impacts",
+                   "assumptions", "sensitivity", "sources", "warnings"}  # fmt: skip
+
+
+def test_training_json(cli: Any) -> None:
+    result = cli("estimate", "training", "-a", "V100 SXM2 32GB", "-n", "10000", "--days", "14.8",
+                 "--pue", "1.1", "--samples", "2000", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert set(data) >= ESTIMATE_FIELDS
+    assert set(data["energy_j"]) == {"p5", "p50", "p95", "mean"}
+    assert data["boundary"] == "facility"
+    mwh = data["energy_j"]["p50"] / 3.6e9
+    assert 1287 * 0.85 <= mwh <= 1287 * 1.15  # Patterson et al. 2021: 1,287 MWh
+    assert set(data["impacts"]["co2e_g"]) == {"p5", "p50", "p95", "mean"}
+
+
+def test_inference_json_and_human(cli: Any) -> None:
+    args = ["estimate", "inference", "-m", "llama-3.1-8b", "--output-tokens", "400",
+            "--input-tokens", "200:800", "-a", "H100 SXM", "--batch", "32",
+            "--samples", "2000"]  # fmt: skip
+    data = cli(*args, "--json").json()
+    assert data["kind"] == "inference"
+    assert data["count"] == 1
+    assert data["energy_j"]["p5"] < data["energy_j"]["p50"] < data["energy_j"]["p95"]
+    human = cli(*args)
+    assert human.exit_code == 0
+    assert "estimated" in human.stdout
+    assert "p5" in human.stdout
+    assert "what drives the range" in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output-tokens=-3", "-m", "llama-3.1-8b", "-a", "H100 SXM"], "must be positive"),
+        (["--output-tokens", "lots", "-m", "llama-3.1-8b", "-a", "H100 SXM"], "is not a number"),
+        (["--output-tokens", "100", "-m", "llama-3.1-8b", "-a", "H1000"], "did you mean"),
+        (["--output-tokens", "100", "-a", "H100 SXM"], "give --model NAME or --params P"),
+        (
+            ["--output-tokens", "100", "-m", "llama-3.1-405b", "-a", "H100 SXM", "-n", "2"],
+            "needs 810 GB",
+        ),
+    ],
+)
+def test_inference_bad_input_exits_2(cli: Any, args: list[str], message: str) -> None:
+    result = cli("estimate", "inference", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_training_contradictory_flags_exit_2(cli: Any) -> None:
+    result = cli("estimate", "training", "-a", "H100 SXM", "--accelerator-hours", "1e6",
+                 "--params", "7e10", "--tokens", "2e12")  # fmt: skip
+    assert result.exit_code == 2
+    assert "exactly one route" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("7e10", 7e10), ("70B", 7e10), ("2T", 2e12), ("1_000", 1000.0)]
+)
+def test_counts_parse_with_magnitudes(text: str, value: float) -> None:
+    assert parse_count(text, "--params") == value
