@@ -420,9 +420,10 @@ def print_table(
             file=out,
         )
     print(
-        "Note: wattlens's inference constants were fitted on these ML.ENERGY v3 rows (see the\n"
-        "  'fitted' bases in src/wattlens/estimate.py): its columns are in-sample, a fit check,\n"
-        "  not an independent validation. EcoLogits runs with its own fixed coefficients.",
+        "Note: wattlens's inference constants were fitted on these ML.ENERGY v3 rows (see\n"
+        "  src/wattlens/estimate/inference.py): its columns are in-sample, a fit check. For\n"
+        "  an out-of-sample figure run benchmarks/calibrate_inference.py (leave one model out).\n"
+        "  EcoLogits runs with its own fixed coefficients.",
         file=out,
     )
     if errors:

@@ -76,7 +76,10 @@ def fit(train: list[dict[str, str]]) -> dict[str, float]:
         errs = [math.log(predict(r, c) / float(r["energy_j_per_response"])) for r in train]
         return float(np.mean(np.square(errs)))
 
-    start = np.log([0.8, 0.6, 0.85, 0.003, 0.1])
+    import importlib
+
+    module = importlib.import_module("wattlens.estimate.inference")
+    start = np.log([getattr(module, attr).central for attr in _CONSTANTS.values()])
     res = minimize(loss, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-5})
     return dict(zip(NAMES, (float(v) for v in np.exp(res.x)), strict=True))
 

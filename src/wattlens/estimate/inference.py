@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 #: configurations in tests/validation/published_inference.csv (Llama 3.1
 #: 8B/70B/405B, Qwen3 30B-A3B and 235B-A22B, DeepSeek-V3.1; H100 and B200; batch
 #: 8-512): one set for all rows, least squares on log error, with input tokens
-#: fixed at the default's centre (1,000). Central values are the fit; the ranges
-#: around them are the model's uncertainty. In sample: median |error| 16 %,
-#: worst factor 1.80; leaving each model out of the fit in turn: median 24 %,
-#: worst factor 1.99 (`python benchmarks/calibrate_inference.py` reproduces both).
+#: fixed at the default's centre (1,000). Per-step overhead and busy power trade
+#: off along a flat valley of equally good fits; the modes below are one point of
+#: it. The ranges around them are the model's uncertainty. In sample: median
+#: |error| 16 %, worst factor 1.80; leaving each model out of the fit in turn:
+#: median 24 %, worst factor 1.99 (`python benchmarks/calibrate_inference.py`).
 MEM_EFFICIENCY = Uncertain(
     0.7, 1.0, "triangular", 0.85,
     basis="fitted (ML.ENERGY v3, 30 rows): achieved fraction of HBM bandwidth in decode",
@@ -41,7 +42,13 @@ COMPUTE_EFFICIENCY = Uncertain(
 )  # fmt: skip
 SERVE_POWER_FRACTION = Uncertain(
     0.65, 1.0, "triangular", 0.81,
-    basis="fitted (ML.ENERGY v3, 30 rows): average board power of busy accelerators / TDP",
+    basis="fitted (ML.ENERGY v3, 30 rows): board power of fully busy accelerators / TDP",
+)  # fmt: skip
+#: Idle board power / TDP. The catalog has no sourced idle power for data-centre
+#: accelerators (its idle_w column is empty), so this is a flagged estimate.
+IDLE_FRACTION = Uncertain(
+    0.05, 0.2, "triangular", 0.1,
+    basis="estimate (no sourced idle power in the catalog): 5-20 % of TDP",
 )  # fmt: skip
 STEP_OVERHEAD_S = Uncertain(
     0.001, 0.004, "triangular", 0.0021,
@@ -278,6 +285,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         "mem_efficiency": MEM_EFFICIENCY,
         "compute_efficiency": COMPUTE_EFFICIENCY,
         "power_fraction": SERVE_POWER_FRACTION,
+        "idle_fraction": IDLE_FRACTION,
         "step_overhead_s": STEP_OVERHEAD_S,
         "host_fraction": HOST_FRACTION,
         "pue": as_input(pue, default_pue(catalog), "pue"),
@@ -304,9 +312,11 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak, eff_c
     )
     busy_s = decode_s + prefill_s  # wall time of the replica attributable to this request
-    power = acc.tdp_w * draws["power_fraction"]
-    e_decode = count * power * decode_s
-    e_prefill = count * power * prefill_s
+    busy_fraction = np.maximum(draws["power_fraction"], draws["idle_fraction"])
+    decode_util = formulas.utilisation(step_s, draws["step_overhead_s"])
+    decode_power = formulas.power_w(acc.tdp_w, draws["idle_fraction"], busy_fraction, decode_util)
+    e_decode = count * decode_power * decode_s
+    e_prefill = count * acc.tdp_w * busy_fraction * prefill_s
     e_acc = e_decode + e_prefill
     e_server = e_acc + count * acc.tdp_w * draws["host_fraction"] * busy_s
     e_facility = e_server * draws["pue"]

@@ -19,8 +19,8 @@ or expert parallel: the weights are split, every step uses all of them).
   ``N_total (1 - (1 - f)^B)`` parameters (dense: ``f = 1``, all of them).
 - **KV cache** per token: ``2 (K and V) x layers x d_model x kv_heads/heads``
   values (grouped-query attention shrinks it by ``heads/kv_heads``).
-- **Power**: busy accelerators draw a fraction of their TDP while serving;
-  the fraction is fitted (see :mod:`wattlens.estimate`).
+- **Power** between idle and busy draw, linear in utilisation (the share of
+  a step spent on roofline-bound work; prefill is fully busy).
 """
 
 from __future__ import annotations
@@ -88,6 +88,21 @@ def decode_step_s(  # noqa: PLR0917 - a formula: every argument is one of its te
     t_mem = bytes_read / (count * bandwidth_bps * mem_efficiency)
     t_comp = flops / (count * peak_flops * compute_efficiency)
     return cast(F, np.maximum(t_mem, t_comp) + overhead_s)
+
+
+def utilisation(step_s: F, overhead_s: F) -> F:
+    """Share of a decode step the accelerators spend on roofline-bound work."""
+    return (step_s - overhead_s) / step_s
+
+
+def power_w(tdp_w: float, idle_fraction: F, busy_fraction: F, utilisation: F) -> F:
+    """Board power between idle and its busy draw, linear in utilisation.
+
+    The linear power-utilisation model of Fan, Weber & Barroso 2007 ("Power
+    provisioning for a warehouse-sized computer", ISCA, sec. 4.1), applied to an
+    accelerator: ``P = P_idle + (P_busy - P_idle) u``, both as fractions of TDP.
+    """
+    return tdp_w * (idle_fraction + (busy_fraction - idle_fraction) * utilisation)
 
 
 def prefill_s(flops: F, count: int, peak_flops: float, compute_efficiency: F) -> F:
