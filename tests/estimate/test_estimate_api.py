@@ -130,3 +130,15 @@ def test_unknown_and_ambiguous_names_suggest(catalog: Catalog) -> None:
     assert unknown.value.suggestions
     with pytest.raises(AmbiguousNameError):
         infer(catalog, accelerator="A100")
+
+
+def test_impacts_carry_quantiles_for_carbon_water_and_cost(catalog: Catalog) -> None:
+    e = infer(catalog, location="de")
+    impacts = e.impacts
+    for quantity in (impacts["co2e_g"], impacts["water_l"]["total"], impacts["cost"]["amount"]):
+        assert quantity["p5"] <= quantity["p50"] <= quantity["p95"]
+    water = impacts["water_l"]
+    assert water["total"]["p50"] == pytest.approx(
+        water["onsite"]["p50"] + water["offsite"]["p50"], rel=0.05
+    )
+    assert impacts["cost"]["currency"] == "EUR"

@@ -106,7 +106,7 @@ def _render(e: Estimate, title: str) -> None:
     line = (
         f"impacts of the facility energy at {loc['grid_name']}: "
         f"{format_mass(impacts['co2e_g']['p50'])} CO2e, "
-        f"{format_volume(impacts['water_offsite_l']['p50'])} water (off-site)"
+        f"{format_volume(impacts['water_l']['total']['p50'])} water (on- and off-site)"
     )
     if impacts.get("cost"):
         line += f", {impacts['cost']['amount']['p50']:.3g} {impacts['cost']['currency']}"
@@ -126,7 +126,8 @@ def _render(e: Estimate, title: str) -> None:
 _JSON_HELP = (
     "JSON: {kind, method: 'estimated', boundary, energy_j: {p5, p50, p95, mean}, "
     "energy_by_boundary_j: {accelerator|server|facility: {...}}, impacts: {location, "
-    "co2e_g, water_offsite_l, cost: {currency, amount, amount_usd}}, assumptions: "
+    "co2e_g, water_l: {onsite, offsite, total}, cost: {currency, amount, amount_usd}}, "
+    "assumptions: "
     "[{name, value, basis}], sensitivity: [{input, share}], sources, warnings, ...}."
 )
 

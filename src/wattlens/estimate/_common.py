@@ -145,23 +145,39 @@ def default_pue(catalog: Catalog) -> Uncertain:
     )
 
 
-def impacts_quantiles(facility_j: Array, location: str | None, catalog: Catalog) -> dict[str, Any]:
-    """Carbon, water and cost of facility-energy samples (impacts are linear in energy)."""
-    from wattlens.impacts import unit_impacts
+def impacts_quantiles(
+    facility_j: Array, it_j: Array, location: str | None, catalog: Catalog
+) -> dict[str, Any]:
+    """Carbon, water and cost of energy samples (impacts are linear in energy).
+
+    Carbon, off-site water and cost follow the facility energy; on-site cooling
+    water follows the IT (server) energy at the catalog's industry WUE.
+    """
+    from wattlens.impacts import DEFAULT_ONSITE_WUE_ID, unit_impacts
     from wattlens.models.uncertainty import summarise
 
-    # PUE is already in facility_j: take the factors at PUE 1 and no on-site water
-    # double count: on-site WUE applies to IT energy, approximated here by facility/PUE.
+    # Factors per joule at PUE 1 (PUE is already inside facility_j).
     unit = unit_impacts(location=location, pue=None, catalog=catalog)
     co2 = unit["co2e_g"]["central"]
     water_off = unit["water_l"]["offsite"]["central"]
+    wue_row = next((r for r in catalog.rows("water") if r.id == DEFAULT_ONSITE_WUE_ID), None)
+    wue = getattr(wue_row, "l_per_kwh", 0.0) / 3.6e6
+    onsite = it_j * wue
+    offsite = facility_j * water_off
     out: dict[str, Any] = {
         "location": unit["location"],
-        "basis": "facility energy",
+        "basis": "facility energy (on-site water: IT energy)",
         "co2e_g": summarise(facility_j * co2),
-        "water_offsite_l": summarise(facility_j * water_off),
-        "sources": unit["sources"],
-        "assumptions": [a for a in unit["assumptions"] if not a.startswith("PUE")],
+        "water_l": {
+            "onsite": summarise(onsite),
+            "offsite": summarise(offsite),
+            "total": summarise(onsite + offsite),
+            "onsite_measure": getattr(wue_row, "measure", None),
+            "offsite_measure": unit["water_l"]["offsite_measure"],
+        },
+        "water_offsite_l": summarise(offsite),
+        "sources": [*unit["sources"], *([f"water/{DEFAULT_ONSITE_WUE_ID}"] if wue_row else [])],
+        "assumptions": [a for a in unit["assumptions"] if not a.startswith(("PUE", "no on-site"))],
     }
     cost = unit["cost"]
     if cost is not None:

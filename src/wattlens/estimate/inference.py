@@ -356,5 +356,5 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         sources=tuple(sources),
         warnings=tuple(warnings),
         extra=extra,
-        impacts=impacts_quantiles(e_facility, location, catalog),
+        impacts=impacts_quantiles(e_facility, e_server, location, catalog),
     )
