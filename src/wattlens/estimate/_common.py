@@ -67,6 +67,8 @@ class Estimate:
     """Kind-specific quantities (accelerator_hours, duration_s, per-phase energy …)."""
     impacts: dict[str, Any] = field(default_factory=dict)
     method: str = "estimated"
+    samples_j: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The Monte Carlo samples per boundary (numpy arrays), for scenario engines."""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (documented in the README)."""

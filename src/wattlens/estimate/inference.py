@@ -357,4 +357,5 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         warnings=tuple(warnings),
         extra=extra,
         impacts=impacts_quantiles(e_facility, e_server, location, catalog),
+        samples_j=by_boundary,
     )

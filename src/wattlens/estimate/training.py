@@ -235,4 +235,5 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         warnings=tuple(warnings),
         extra=extra,
         impacts=impacts_quantiles(e_facility, e_server, location, catalog),
+        samples_j=by_boundary,
     )
