@@ -76,6 +76,7 @@ def measured_impacts(
     *,
     location: str | None = None,
     pue: float | None = None,
+    clean_share: float | None = None,
     catalog: Catalog | None = None,
 ) -> dict[str, Any]:
     """Carbon, water and cost of an IT energy (with its range) at a location.
@@ -86,6 +87,8 @@ def measured_impacts(
         energy_high_j: upper bound in joules (defaults to ``energy_j``).
         location: country, grid zone or cloud region; ``None`` is the world average.
         pue: power usage effectiveness (>= 1); ``None`` means 1.0, no facility overhead.
+        clean_share: share of the electricity covered by contracted clean supply
+            (PPAs, certificates), in [0, 1], for the market-based carbon.
         catalog: the catalog to read factors from (default: the process catalog).
 
     Returns:
@@ -99,18 +102,20 @@ def measured_impacts(
 
     if pue is not None and pue < 1.0:
         raise InputValueError(f"PUE must be at least 1.0, got {pue}")
+    if clean_share is not None and not 0.0 <= clean_share <= 1.0:
+        raise InputValueError(f"clean-energy share must be within [0, 1], got {clean_share}")
     low = energy_j if energy_low_j is None else energy_low_j
     high = energy_j if energy_high_j is None else energy_high_j
     if catalog is None:
         from wattlens import _cache
 
-        key = json.dumps([location, pue])
+        key = json.dumps([location, pue, clean_share])
         unit = _cache.load("impacts", key)
         if unit is None:
-            unit = unit_impacts(location=location, pue=pue)
+            unit = unit_impacts(location=location, pue=pue, clean_share=clean_share)
             _cache.store("impacts", key, unit)
     else:
-        unit = unit_impacts(location=location, pue=pue, catalog=catalog)
+        unit = unit_impacts(location=location, pue=pue, clean_share=clean_share, catalog=catalog)
     scaled: dict[str, Any] = _scale(unit, low, energy_j, high)
     return scaled
 
@@ -126,9 +131,18 @@ def _scale(unit: Any, low: float, central: float, high: float) -> Any:
 
 
 def unit_impacts(
-    *, location: str | None = None, pue: float | None = None, catalog: Catalog | None = None
+    *,
+    location: str | None = None,
+    pue: float | None = None,
+    clean_share: float | None = None,
+    catalog: Catalog | None = None,
 ) -> dict[str, Any]:
-    """The impacts of 1 J of IT energy at a location: the factors, with sources."""
+    """The impacts of 1 J of IT energy at a location: the factors, with sources.
+
+    Market-based carbon follows the GHG Protocol Scope 2 Guidance (2015): the
+    share covered by contracted clean supply counts at zero; the rest at the
+    grid average (a residual mix is not in the catalog, so the average stands in).
+    """
     from wattlens.catalog import get_catalog
 
     catalog = catalog or get_catalog()
@@ -146,6 +160,10 @@ def unit_impacts(
     kwh = 1.0 / J_PER_KWH
     facility = _band(low, energy_j, high, factor_pue)
     co2e = _band(low, energy_j, high, factor_pue * kwh * grid.co2e_g_per_kwh)
+    share = 0.0 if clean_share is None else clean_share
+    co2e_market = _band(low, energy_j, high, factor_pue * kwh * grid.co2e_g_per_kwh * (1 - share))
+    if clean_share is None:
+        assumptions.append("market-based carbon equals location-based: no clean-energy share")
 
     water = _water(catalog, grid, low, energy_j, high, pue, sources, assumptions)
     cost = _cost(catalog, grid, low, energy_j, high, factor_pue, sources, assumptions)
@@ -161,6 +179,8 @@ def unit_impacts(
         "pue": factor_pue,
         "facility_energy_j": facility,
         "co2e_g": co2e,
+        "co2e_market_g": co2e_market,
+        "clean_share": share,
         "water_l": water,
         "cost": cost,
         "sources": sources,

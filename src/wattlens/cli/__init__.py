@@ -16,7 +16,9 @@ from rich.markup import escape
 from wattlens._version import __version__
 from wattlens.cli import catalog as catalog_cli
 from wattlens.cli import doctor as doctor_cli
+from wattlens.cli import equivalents as equivalents_cli
 from wattlens.cli import estimate as estimate_cli
+from wattlens.cli import limit as limit_cli
 from wattlens.cli import run as run_cli
 from wattlens.cli import runs as runs_cli
 from wattlens.cli._output import stderr
@@ -39,6 +41,8 @@ app.command(
 app.command("doctor")(doctor_cli.doctor)
 app.add_typer(runs_cli.app, name="runs")
 app.add_typer(estimate_cli.app, name="estimate")
+app.command("limit")(limit_cli.limit)
+app.command("equivalents")(equivalents_cli.equivalents)
 app.add_typer(catalog_cli.app, name="catalog")
 
 

@@ -1,0 +1,68 @@
+"""``wattlens equivalents``: an energy or a water volume in everyday terms."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from wattlens.cli._output import emit_json, stdout
+
+_ENERGY_UNITS = {"j": 1.0, "wh": 3600.0, "kwh": 3.6e6, "mwh": 3.6e9, "gwh": 3.6e12, "twh": 3.6e15}
+
+
+def parse_energy(text: str) -> float:
+    """``500000 kWh``, ``1.3 GWh``, ``2e9 J`` → joules."""
+    match = re.fullmatch(r"\s*([0-9][0-9_,]*\.?[0-9]*(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]+)\s*", text)
+    if not match or match.group(2).lower() not in _ENERGY_UNITS:
+        raise typer.BadParameter(
+            f"{text!r} is not an energy (write e.g. '500000 kWh', '1.3 GWh', '2e9 J')",
+            param_hint="ENERGY",
+        )
+    value = float(match.group(1).replace(",", "").replace("_", ""))
+    if value < 0:
+        raise typer.BadParameter("energy must not be negative", param_hint="ENERGY")
+    return value * _ENERGY_UNITS[match.group(2).lower()]
+
+
+def equivalents(
+    energy: Annotated[
+        str | None, typer.Argument(help="An energy: '500000 kWh', '1.3 GWh'.")
+    ] = None,
+    water_l: Annotated[
+        float | None, typer.Option("--water-l", min=0, help="A water volume in litres.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Express an energy (and optionally water) as households, searches, car km, pools, countries.
+
+    Every comparison comes from the catalog's `equivalents` rows, each with its
+    source and year (`wattlens catalog ls equivalents`).
+
+    JSON: {"energy_j", "water_l", "comparisons": [{id, label, value, unit, source, year}]}.
+
+    Example: wattlens equivalents "500000 kWh"
+    """
+    from wattlens.equivalents import express_energy, express_water
+
+    if energy is None and water_l is None:
+        raise typer.BadParameter("give an ENERGY or --water-l", param_hint="ENERGY")
+    energy_j = parse_energy(energy) if energy is not None else None
+    comparisons = []
+    if energy_j is not None:
+        comparisons.extend(express_energy(energy_j))
+    if water_l is not None:
+        comparisons.extend(express_water(water_l))
+    if json_output:
+        emit_json({"energy_j": energy_j, "water_l": water_l,
+                   "comparisons": [c.to_dict() for c in comparisons]})  # fmt: skip
+        return
+    table = Table("is as much as", "value", "unit", "source (year)")
+    for c in comparisons:
+        table.add_row(
+            escape(c.label), f"{c.value:,.4g}", c.unit, escape(f"{c.source[:60]} ({c.year})")
+        )
+    stdout.print(table)
