@@ -212,3 +212,14 @@ def test_timeline_is_recorded(tmp_path: Path) -> None:
     assert len(data["timeline"]) >= 5
     first = data["timeline"][0]
     assert set(first["power_w"]) == {c["id"] for c in data["components"]}
+
+
+def test_output_to_a_device_writes_into_it_and_keeps_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    out = wattlens("run", "--output", str(fifo), "--", PY, "-c", "pass")
+    document, _ = reader.communicate(timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(document)["exit_code"] == 0
+    assert not fifo.is_file()  # still a FIFO, not replaced by a regular file

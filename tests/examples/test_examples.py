@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_measured(*args: str) -> tuple[dict[str, object], str]:
     out = subprocess.run(
-        [sys.executable, "-m", "wattlens", "run", "--json", "--output", "/dev/null", "--",
+        [sys.executable, "-m", "wattlens", "run", "--json", "--",
          sys.executable, *args],
         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
     )  # fmt: skip

@@ -232,9 +232,16 @@ def _save(result: Any) -> str | None:
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     from wattlens.errors import UsageError
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if path.exists() and not path.is_file():
+            # A device or pipe (/dev/stdout, /dev/null, a FIFO): write into it, never replace it.
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        # A regular file is replaced atomically: a reader never sees half a document.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
         raise UsageError(
