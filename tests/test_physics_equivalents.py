@@ -73,3 +73,10 @@ def test_market_based_carbon_with_clean_share(catalog: Catalog) -> None:
     assert out["co2e_market_g"]["central"] == pytest.approx(0.25 * out["co2e_g"]["central"])
     with pytest.raises(ValueError, match="clean-energy share"):
         measured_impacts(3.6e6, clean_share=1.5, catalog=catalog)
+
+
+def test_gpt3_training_is_hundreds_of_millions_above_the_floor() -> None:
+    """SEED.md: 'real computers use hundreds of millions of times that limit'."""
+    floor = landauer_floor(6 * 175e9 * 300e9, actual_energy_j=1287 * 3.6e9)
+    assert floor.ratio is not None
+    assert 1e8 < floor.ratio < 1e9
