@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from wattlens._version import __version__
+from wattlens.cli import audit as audit_cli
 from wattlens.cli import catalog as catalog_cli
 from wattlens.cli import doctor as doctor_cli
 from wattlens.cli import equivalents as equivalents_cli
@@ -43,6 +44,7 @@ app.add_typer(runs_cli.app, name="runs")
 app.add_typer(estimate_cli.app, name="estimate")
 app.command("limit")(limit_cli.limit)
 app.command("equivalents")(equivalents_cli.equivalents)
+app.command("audit")(audit_cli.audit)
 app.add_typer(catalog_cli.app, name="catalog")
 
 
