@@ -1,0 +1,449 @@
+"""Read a scenario file: YAML with line numbers, schema validation, name checks.
+
+The YAML is composed into its node tree once; a pydantic error's location
+(``("requests", 1, "output_tokens")``) is walked down that tree to the line it
+came from, so every problem is reported as ``file:line: field: problem`` with
+a fix. All problems are collected and raised together as one
+:class:`ScenarioError` (exit code 2 on the command line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wattlens.errors import UsageError, WattlensError
+
+if TYPE_CHECKING:
+    from yaml.nodes import Node
+
+    from wattlens.catalog import Catalog
+    from wattlens.scenario.schema import Scenario
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a scenario file: where, which field, what, and how to fix it."""
+
+    file: str
+    line: int
+    field: str
+    problem: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        fix = f" (fix: {self.fix})" if self.fix else ""
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}: {what}{self.problem}{fix}"
+
+
+class ScenarioError(UsageError):
+    """A scenario file cannot be used; ``issues`` name file, line, field and fix."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        if len(issues) == 1:
+            message = str(issues[0])
+        else:
+            message = f"{len(issues)} problems in {issues[0].file}:\n" + "\n".join(
+                f"  {i}" for i in issues
+            )
+        super().__init__(
+            message,
+            hint="the format: `wattlens scenario run --help` and the files in examples/scenarios/",
+        )
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with the file it came from and a line for every field path."""
+
+    spec: Scenario
+    file: str
+    root: Node | None = field(repr=False, default=None)
+
+    def line(self, loc: Loc) -> int:
+        """The line of a field path (1-based; 0 when unknown)."""
+        return _line_of(self.root, loc)
+
+    def error(self, loc: Loc, problem: str, fix: str = "") -> ScenarioError:
+        """A :class:`ScenarioError` pointing at a field path."""
+        return ScenarioError([Issue(self.file, self.line(loc), _dotted(loc), problem, fix)])
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _walk(root: Node | None, loc: Loc) -> tuple[Node | None, Node | None]:
+    """The deepest node on a path, and the key node that led to it (if any)."""
+    from yaml.nodes import MappingNode, SequenceNode
+
+    node, key_node = root, None
+    for part in loc:
+        if isinstance(node, MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if match is None:
+                continue  # a missing field, or a union tag that is not in the file
+            key_node, node = match
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node, key_node = node.value[part], None
+        else:
+            break
+    return node, key_node
+
+
+def _line_of(root: Node | None, loc: Loc) -> int:
+    from yaml.nodes import ScalarNode
+
+    node, key_node = _walk(root, loc)
+    if node is None:
+        return 0
+    if isinstance(node, ScalarNode) or key_node is None:
+        return int(node.start_mark.line) + 1
+    return int(key_node.start_mark.line) + 1
+
+
+def _duplicates(node: Node | None, file: str, path: Loc = ()) -> list[Issue]:
+    from yaml.nodes import MappingNode, SequenceNode
+
+    issues: list[Issue] = []
+    if isinstance(node, MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                issues.append(
+                    Issue(
+                        file,
+                        key.start_mark.line + 1,
+                        _dotted((*path, name)),
+                        "appears twice",
+                        "keep one of them",
+                    )
+                )
+            seen.add(name)
+            issues.extend(_duplicates(value, file, (*path, name)))
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            issues.extend(_duplicates(item, file, (*path, i)))
+    return issues
+
+
+def load(path: str | Path, catalog: Catalog | None = None) -> LoadedScenario:
+    """Read and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        catalog: the catalog to check names against (default: the process catalog).
+
+    Returns:
+        The validated scenario with its line map.
+
+    Raises:
+        ScenarioError: the file is missing or invalid; every problem with its line.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(
+            [Issue(file, 0, "", f"cannot read the file: {exc.strerror or exc}", "check the path")]
+        ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Issue(file, 0, "", "is not UTF-8 text", "save it as UTF-8")]) from None
+    return loads(text, file, catalog=catalog)
+
+
+def loads(text: str, file: str = "<scenario>", catalog: Catalog | None = None) -> LoadedScenario:
+    """Validate a scenario from YAML text (see :func:`load`)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from wattlens.scenario.schema import Scenario
+
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        problem = f"not valid YAML: {exc.problem or exc.context}"
+        raise ScenarioError(
+            [Issue(file, line, "", problem, "check indentation, colons and quotes")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Issue(file, 0, "", f"not valid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [
+                Issue(
+                    file,
+                    1,
+                    "",
+                    "a scenario file is a YAML mapping (name:, demand:, requests: …)",
+                    "start from a file in examples/scenarios/",
+                )
+            ]
+        )
+    issues = _duplicates(root, file)
+    spec: Scenario | None = None
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(_from_pydantic(exc, root, file))
+    if spec is not None:
+        loaded = LoadedScenario(spec, file, root)
+        issues.extend(check(loaded, catalog))
+    if issues:
+        issues.sort(key=lambda i: i.line)
+        raise ScenarioError(issues)
+    assert spec is not None
+    return LoadedScenario(spec, file, root)
+
+
+def _from_pydantic(exc: Any, root: Node | None, file: str) -> list[Issue]:
+    from wattlens.scenario.schema import EXAMPLES, FIX, LEVER_KINDS, all_field_names
+
+    issues: list[Issue] = []
+    for err in exc.errors(include_url=False):
+        loc: Loc = tuple(err["loc"])
+        kind = err["type"]
+        # A tagged union (levers) puts the tag into the location: drop it.
+        if len(loc) > 2 and loc[0] == "levers" and isinstance(loc[1], int):
+            loc = (*loc[:2], *loc[3:])
+        name = str(loc[-1]) if loc and isinstance(loc[-1], str) else ""
+        example = EXAMPLES.get(name, "")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        fix = ""
+        if FIX in msg:
+            msg, fix = msg.split(FIX, 1)
+        if kind == "missing":
+            problem = "is missing"
+            fix = f"add `{name}: {example or '...'}`"
+        elif kind == "extra_forbidden":
+            problem = "is not a field of this section"
+            known = sorted(all_field_names())
+            close = [k for k in known if name and k.startswith(name)] or (
+                difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            )
+            fix = f"did you mean `{close[0]}`?" if close else "remove it"
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            problem = "unknown or missing lever kind"
+            fix = "set `kind:` to one of " + ", ".join(LEVER_KINDS)
+        elif kind in ("literal_error",):
+            problem = f"{msg} (got {_short_repr(err.get('input'))})"
+        elif kind not in ("value_error", "assertion_error"):
+            problem = f"{msg} (got {_short_repr(err.get('input'))})"
+            fix = fix or (f"write e.g. `{name}: {example}`" if example else "")
+        else:
+            problem = msg
+        issues.append(Issue(file, _line_of(root, loc), _dotted(loc), problem, fix))
+    return issues
+
+
+# -- checks that span fields or need the catalog --------------------------------
+def check(loaded: LoadedScenario, catalog: Catalog | None = None) -> list[Issue]:  # noqa: PLR0912, PLR0915
+    """Cross-field checks and catalog names (models, accelerators, locations)."""
+    from wattlens.catalog import get_catalog
+    from wattlens.scenario.schema import HardwareLever, ModelLever, RelocateLever
+
+    catalog = catalog or get_catalog()
+    spec = loaded.spec
+    issues: list[Issue] = []
+
+    def add(loc: Loc, problem: str, fix: str = "") -> None:
+        issues.append(Issue(loaded.file, loaded.line(loc), _dotted(loc), problem, fix))
+
+    def name_ok(kind: str, name: str | None, loc: Loc) -> None:
+        if name is None:
+            return
+        try:
+            if kind == "locations":
+                from wattlens.impacts import resolve_location
+
+                resolve_location(name, catalog)
+            else:
+                catalog.get(kind, name)
+        except WattlensError as exc:
+            what = {"models": "model", "accelerators": "accelerator"}.get(kind, "location")
+            add(loc, f"unknown {what} {name!r}", exc.hint or "")
+
+    if not spec.requests and spec.fleet is None and not spec.training:
+        add(
+            (),
+            "describes nothing to compute",
+            "add `requests:` (with `demand:`), a `fleet:` or `training:` runs",
+        )
+    if spec.requests and spec.demand is None:
+        add(
+            ("requests",),
+            "request classes need a demand",
+            "add `demand:` with `requests_per_day:` (or `users:` and `requests_per_user_per_day:`)",
+        )
+    if spec.demand is not None:
+        d = spec.demand
+        per_user = d.users is not None or d.requests_per_user_per_day is not None
+        if d.requests_per_day is not None and per_user:
+            add(
+                ("demand",),
+                "gives both requests_per_day and users",
+                "keep one: requests_per_day, or users with requests_per_user_per_day",
+            )
+        elif d.requests_per_day is None and (
+            d.users is None or d.requests_per_user_per_day is None
+        ):
+            add(
+                ("demand",),
+                "needs requests_per_day, or users and requests_per_user_per_day",
+                "add e.g. `requests_per_day: 200e6`",
+            )
+        if not spec.requests:
+            add(
+                ("demand",),
+                "a demand needs request classes",
+                "add `requests:` with at least one class (model or energy_per_request)",
+            )
+    _check_shares([(r.name, r.share.low) for r in spec.requests], ("requests",), "request", add)
+    _check_shares([(p.name, p.share.low) for p in spec.location], ("location",), "location", add)
+    names = [r.name for r in spec.requests]
+    for i, r in enumerate(spec.requests):
+        loc: Loc = ("requests", i)
+        if names.count(r.name) > 1:
+            add((*loc, "name"), f"request class {r.name!r} appears twice", "give each a new name")
+        if r.energy_per_request is not None:
+            extra = [
+                f
+                for f in (
+                    "model",
+                    "params",
+                    "output_tokens",
+                    "input_tokens",
+                    "accelerator",
+                    "count",
+                    "batch",
+                    "precision",
+                )
+                if getattr(r, f) is not None
+            ]
+            if extra:
+                add(
+                    (*loc, extra[0]),
+                    "a class with energy_per_request is not modelled",
+                    f"remove {', '.join(extra)}, or remove energy_per_request",
+                )
+            if r.boundary is None:
+                add(
+                    (*loc, "energy_per_request"),
+                    "needs the boundary the figure counts",
+                    "add `boundary: server` (IT equipment) or `boundary: facility` (with PUE)",
+                )
+            continue
+        if r.boundary is not None:
+            add((*loc, "boundary"), "boundary only goes with energy_per_request", "remove it")
+        if r.model is None and r.params is None:
+            add(
+                loc,
+                "needs a model (or params), or energy_per_request",
+                "add `model: llama-3.1-8b` and `output_tokens: 500`",
+            )
+        if r.model is not None and r.params is not None:
+            add((*loc, "params"), "gives both model and params", "keep one")
+        if r.output_tokens is None:
+            add(loc, "a modelled class needs output_tokens", "add `output_tokens: 500`")
+        elif r.output_tokens.low <= 0:
+            add((*loc, "output_tokens"), "must be positive", "write e.g. 500")
+        if r.accelerator is None and spec.hardware is None:
+            add(
+                loc,
+                "no accelerator to serve it on",
+                "add `hardware: {accelerator: H100 SXM}` or `accelerator:` to the class",
+            )
+        name_ok("models", r.model, (*loc, "model"))
+        name_ok("accelerators", r.accelerator, (*loc, "accelerator"))
+    if spec.hardware is not None:
+        name_ok("accelerators", spec.hardware.accelerator, ("hardware", "accelerator"))
+    for i, p in enumerate(spec.location):
+        name_ok(
+            "locations",
+            p.name,
+            ("location", i, "name") if len(spec.location) > 1 else ("location",),
+        )
+    for i, t in enumerate(spec.training):
+        loc = ("training", i)
+        routes = [
+            t.accelerator_hours is not None,
+            t.days is not None,
+            t.model is not None or t.params is not None or t.tokens is not None,
+        ]
+        if sum(routes) != 1:
+            add(
+                loc,
+                "give exactly one route: accelerator_hours, count and days, or model/params "
+                "and tokens",
+                "e.g. `count: 10000` and `days: 14.8`",
+            )
+        if t.days is not None and t.count is None:
+            add((*loc, "days"), "days needs count (how many accelerators ran)", "add `count:`")
+        name_ok("accelerators", t.accelerator, (*loc, "accelerator"))
+        name_ok("models", t.model, (*loc, "model"))
+        name_ok("locations", t.location, (*loc, "location"))
+    for i, lever in enumerate(spec.levers):
+        loc = ("levers", i)
+        targets = getattr(lever, "requests", None)
+        for name in targets or ():
+            if name not in names:
+                add(
+                    (*loc, "requests"),
+                    f"no request class named {name!r}",
+                    f"use one of: {', '.join(names) or '(none)'}",
+                )
+        if isinstance(lever, HardwareLever):
+            name_ok("accelerators", lever.accelerator, (*loc, "accelerator"))
+        elif isinstance(lever, ModelLever):
+            name_ok("models", lever.model, (*loc, "model"))
+        elif isinstance(lever, RelocateLever):
+            _check_shares(
+                [(p.name, p.share.low) for p in lever.location], (*loc, "location"), "location", add
+            )
+            for p in lever.location:
+                name_ok("locations", p.name, (*loc, "location"))
+        if lever.kind in ("hardware", "quantise", "batch", "shorter_outputs", "model") and not any(
+            r.modelled for r in spec.requests
+        ):
+            add(
+                (*loc, "kind"),
+                f"a {lever.kind} lever needs a modelled request class",
+                "remove the lever, or model a class (model + output_tokens)",
+            )
+    return issues
+
+
+def _check_shares(shares: list[tuple[str, float]], loc: Loc, what: str, add: Any) -> None:
+    if not shares:
+        return
+    total = sum(s for _, s in shares)
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        parts = " + ".join(f"{n} {s:g}" for n, s in shares)
+        add(
+            loc,
+            f"{what} shares add up to {total:g} ({parts}); they must add up to 1",
+            "change the shares so that they sum to 1",
+        )
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,678 @@
+"""The scenario file schema (pydantic v2, ``extra="forbid"``) and its value syntax.
+
+Values
+------
+Every number may be written as
+
+- a plain number: ``200000000``, ``2e8``, ``200e6``, ``1_000``, ``"200 million"``,
+  ``200M``, ``9B`` (``k``/``thousand``, ``M``/``million``, ``B``/``bn``/``billion``,
+  ``T``/``trillion``);
+- a **range**: ``"LOW..HIGH"`` with an optional unit after the high end, e.g.
+  ``"2.5..2.9 Wh"``, ``"1.1..1.4"``, ``"20%..60%"``. A range is sampled
+  uniformly between its ends. This is the one range syntax of scenario files.
+
+Quantities with a dimension need their unit: energies (``J``, ``kJ``, ``MJ``,
+``GJ``, ``Wh``, ``kWh``, ``MWh``, ``GWh``, ``TWh``), powers (``W``, ``kW``, ``MW``),
+prices (``"1.06 CNY/kWh"``, ``"150 EUR/MWh"``) and on-site water (``"0.4 L/kWh"``).
+Fractions (shares, growth, utilisation) are ``0.25`` or ``"25%"``.
+
+Fields that choose *how* something is computed (years, samples, seed, counts
+of accelerators, a request class's share of traffic, shorter-output factors,
+parameter and token counts of a model) take one number, never a range.
+
+Sections
+--------
+``name``, ``description``, ``sources`` (a list of citations), ``base_year``,
+``years`` (to project, default 1), ``samples`` (default 20,000), ``seed``.
+
+``demand``: ``requests_per_day``, or ``users`` and ``requests_per_user_per_day``;
+``growth_per_year`` (compounded once a year).
+
+``requests``: a list of classes, each with ``name`` and ``share`` (shares add up
+to 1) and either a model (``model`` from the catalog or ``params`` /
+``active_params``, ``output_tokens``, optional ``input_tokens``, ``accelerator``,
+``count``, ``batch``, ``precision``, which default to ``hardware``) or a given
+figure (``energy_per_request`` with the ``boundary`` it counts: ``server`` or
+``facility``). ``energy_factors`` multiply a class's per-request energy. A class
+that names its own accelerator gets its own count (fitted when not given).
+
+``hardware``: ``accelerator``, ``count`` (default: fitted to memory), ``batch``
+(default 64), ``precision`` (default bf16).
+
+``location``: a name (country, grid zone or cloud region) or a list of
+``{name, share}``; ``pue`` (default: the catalog range); ``clean_energy_share``
+(market-based carbon = location-based x (1 - share)); ``price`` (default: the
+locations' catalog prices); ``onsite_water`` (default: the catalog's industry WUE).
+
+``training``: runs amortised over ``amortise_years``: ``accelerator`` and one of
+``accelerator_hours``, ``count`` + ``days``, or ``model``/``params`` + ``tokens``
+(optional ``mfu``); ``pue`` and ``location`` default to the scenario's.
+
+``fleet``: a top-down cross-check (or, without request classes, the estimate):
+``servers`` x ``power_per_server`` x ``utilisation`` (server boundary), ``pue``.
+
+``levers``: applied in order; each ``kind`` is one of :data:`LEVER_KINDS`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator
+
+from wattlens.models.uncertainty import DEFAULT_SEED
+
+#: Marker between a problem and its fix inside a pydantic value-error message.
+FIX = " | fix: "
+
+_NUMBER = r"[-+]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_SIDE = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z%/³]*(?:\s*/\s*[A-Za-z]+)?)\s*$")
+_MULTIPLIERS = {
+    "": 1.0,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
+}
+ENERGY_UNITS = {
+    "j": 1.0,
+    "kj": 1e3,
+    "mj": 1e6,
+    "gj": 1e9,
+    "wh": 3600.0,
+    "kwh": 3.6e6,
+    "mwh": 3.6e9,
+    "gwh": 3.6e12,
+    "twh": 3.6e15,
+}
+POWER_UNITS = {"w": 1.0, "kw": 1e3, "mw": 1e6, "gw": 1e9}
+_PER_ENERGY = {"j": 1.0, "kwh": 3.6e6, "mwh": 3.6e9, "wh": 3600.0}
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A value or a uniform range, in SI units (joules, watts, litres per joule …)."""
+
+    low: float
+    high: float
+
+    @property
+    def is_point(self) -> bool:
+        """True for a single value."""
+        return self.low == self.high
+
+    @property
+    def central(self) -> float:
+        """The middle of the range."""
+        return (self.low + self.high) / 2
+
+    def scaled(self, factor: float) -> Span:
+        """This range times a positive factor."""
+        return Span(self.low * factor, self.high * factor)
+
+    def describe(self, scale: float = 1.0, unit: str = "") -> str:
+        """``low..high unit`` or ``value unit``, in ``unit`` (SI value / ``scale``)."""
+        tail = f" {unit}" if unit else ""
+
+        def fmt(value: float) -> str:
+            v = value / scale
+            if v.is_integer() and abs(v) < 1e12:
+                return f"{int(v):,}"
+            return f"{v:.4g}"
+
+        if self.is_point:
+            return f"{fmt(self.low)}{tail}"
+        return f"{fmt(self.low)}..{fmt(self.high)}{tail}"
+
+
+@dataclass(frozen=True)
+class PriceSpan:
+    """An electricity price range per joule, in a currency (ISO 4217 code)."""
+
+    low_per_j: float
+    high_per_j: float
+    currency: str
+
+    @property
+    def span(self) -> Span:
+        """The price per joule as a :class:`Span`."""
+        return Span(self.low_per_j, self.high_per_j)
+
+
+def _fail(problem: str, fix: str) -> ValueError:
+    return ValueError(f"{problem}{FIX}{fix}")
+
+
+def _split_range(raw: Any, example: str) -> list[str]:
+    if isinstance(raw, bool) or raw is None:
+        raise _fail(f"expected a number, got {raw!r}", f"write e.g. {example}")
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise _fail(f"{raw!r} is not a finite number", f"write e.g. {example}")
+        return [repr(float(raw))]
+    if not isinstance(raw, str):
+        raise _fail(
+            f"expected a number or a range, got a {type(raw).__name__}",
+            f'write e.g. {example} (a range is one string: "LOW..HIGH")',
+        )
+    parts = raw.split("..")
+    if len(parts) > 2:
+        raise _fail(f"{raw!r} has more than one '..'", f"write one range, e.g. {example}")
+    return parts
+
+
+def _number(text: str) -> float:
+    return float(text.replace("_", "").replace(",", ""))
+
+
+def parse_span(
+    raw: Any,
+    *,
+    kind: Literal["count", "fraction", "energy", "power", "water"],
+    example: str,
+    minimum: float | None = None,
+    minimum_inclusive: bool = True,
+    maximum: float | None = None,
+    point_only: bool = False,
+) -> Span:
+    """Parse a scenario value (``X``, ``"X unit"``, ``"LOW..HIGH unit"``) into SI.
+
+    Raises:
+        ValueError: with ``problem | fix: how`` (see :data:`FIX`).
+    """
+    parts = _split_range(raw, example)
+    parsed: list[tuple[float, str]] = []
+    for part in parts:
+        match = _SIDE.match(part)
+        if not match:
+            raise _fail(
+                f"{raw!r} is not a number{' or range' if len(parts) == 2 else ''}",
+                f"write e.g. {example}",
+            )
+        parsed.append((_number(match.group(1)), re.sub(r"\s+", "", match.group(2))))
+    units = [u for _, u in parsed]
+    if len(parsed) == 2 and not units[0]:
+        units[0] = units[1]
+    values: list[float] = []
+    for (number, _), unit in zip(parsed, units, strict=True):
+        values.append(number * _unit_factor(raw, unit, kind, example))
+    low, high = values[0], values[-1]
+    if low > high:
+        raise _fail(
+            f"range {raw!r} has its low end above its high end", "write LOW..HIGH with LOW <= HIGH"
+        )
+    if point_only and low != high:
+        raise _fail(f"this field takes one number, not a range ({raw!r})", f"write e.g. {example}")
+    if minimum is not None and (low < minimum or (not minimum_inclusive and low == minimum)):
+        bound = f">= {minimum:g}" if minimum_inclusive else f"> {minimum:g}"
+        raise _fail(f"{raw!r} is out of range: it must be {bound}", f"write e.g. {example}")
+    if maximum is not None and high > maximum:
+        raise _fail(f"{raw!r} is out of range: it must be <= {maximum:g}", f"write e.g. {example}")
+    return Span(low, high)
+
+
+def _unit_factor(raw: Any, unit: str, kind: str, example: str) -> float:
+    key = unit.lower()
+    if kind == "count":
+        if key in _MULTIPLIERS:
+            return _MULTIPLIERS[key]
+        raise _fail(
+            f"unknown multiplier {unit!r} in {raw!r}",
+            f"write e.g. {example} (k, M, B, T or million, billion)",
+        )
+    if kind == "fraction":
+        if key == "":
+            return 1.0
+        if key == "%":
+            return 0.01
+        raise _fail(f"unknown unit {unit!r} in {raw!r}", f"write a fraction, e.g. {example}")
+    table = {"energy": ENERGY_UNITS, "power": POWER_UNITS}.get(kind)
+    if table is not None:
+        if key in table:
+            return table[key]
+        names = "J, kJ, MJ, Wh, kWh, MWh, GWh, TWh" if kind == "energy" else "W, kW, MW"
+        what = f"unknown unit {unit!r}" if unit else "a unit is missing"
+        raise _fail(f"{what} in {raw!r}", f"write e.g. {example} (units: {names})")
+    # water: litres per kWh (or per MWh)
+    match = re.fullmatch(r"(l|m3|m³)/(kwh|mwh|wh|j)", key)
+    if match is None:
+        what = f"unknown unit {unit!r}" if unit else "a unit is missing"
+        raise _fail(f"{what} in {raw!r}", f"write e.g. {example}")
+    litres = 1.0 if match.group(1) == "l" else 1000.0
+    return litres / _PER_ENERGY[match.group(2)]
+
+
+def parse_price(raw: Any) -> PriceSpan:
+    """Parse ``"1.06 CNY/kWh"`` or ``"0.12..0.15 USD/kWh"`` into a price per joule."""
+    example = '"0.147 USD/kWh" or "1.06 CNY/kWh"'
+    if not isinstance(raw, str):
+        raise _fail(f"a price needs its currency and unit, got {raw!r}", f"write e.g. {example}")
+    match = re.fullmatch(
+        rf"\s*({_NUMBER})\s*(?:\.\.\s*({_NUMBER}))?\s*([A-Za-z]{{3}})\s*/\s*([A-Za-z]+)\s*", raw
+    )
+    if not match:
+        raise _fail(f"{raw!r} is not a price", f"write e.g. {example}")
+    low = _number(match.group(1))
+    high = _number(match.group(2)) if match.group(2) else low
+    per = match.group(4).lower()
+    if per not in _PER_ENERGY:
+        raise _fail(f"unknown energy unit {match.group(4)!r} in {raw!r}", "write per kWh or MWh")
+    if not 0 <= low <= high:
+        raise _fail(
+            f"price {raw!r} must be LOW..HIGH with 0 <= LOW <= HIGH", f"write e.g. {example}"
+        )
+    factor = 1.0 / _PER_ENERGY[per]
+    return PriceSpan(low * factor, high * factor, match.group(3).upper())
+
+
+# -- field types -------------------------------------------------------------
+def _count(raw: Any) -> Span:
+    return parse_span(
+        raw, kind="count", example="200e6, 200M or 150M..250M", minimum=0, minimum_inclusive=False
+    )
+
+
+def _tokens(raw: Any) -> Span:
+    return parse_span(raw, kind="count", example="500 or 300..700", minimum=0)
+
+
+def _share(raw: Any) -> Span:
+    return parse_span(
+        raw,
+        kind="fraction",
+        example="0.6 or 60%",
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=1,
+        point_only=True,
+    )
+
+
+def _fraction(raw: Any) -> Span:
+    return parse_span(raw, kind="fraction", example="0.4, 40% or 30%..50%", minimum=0, maximum=1)
+
+
+def _utilisation(raw: Any) -> Span:
+    return parse_span(
+        raw,
+        kind="fraction",
+        example="0.6 or 50%..70%",
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=1,
+    )
+
+
+def _growth(raw: Any) -> Span:
+    return parse_span(
+        raw, kind="fraction", example="0.25, 25% or 10%..40%", minimum=-1, minimum_inclusive=False
+    )
+
+
+def _pue(raw: Any) -> Span:
+    return parse_span(raw, kind="count", example="1.2 or 1.1..1.4", minimum=1.0, maximum=5.0)
+
+
+def _energy(raw: Any) -> Span:
+    return parse_span(
+        raw, kind="energy", example='"2.9 Wh" or "0.2..0.5 Wh"', minimum=0, minimum_inclusive=False
+    )
+
+
+def _power(raw: Any) -> Span:
+    return parse_span(
+        raw, kind="power", example='"6.5 kW" or "5..6.5 kW"', minimum=0, minimum_inclusive=False
+    )
+
+
+def _water(raw: Any) -> Span:
+    return parse_span(raw, kind="water", example='"0.4 L/kWh" or "0.2..1.8 L/kWh"', minimum=0)
+
+
+def _factor(raw: Any) -> Span:
+    return parse_span(
+        raw, kind="count", example="0.5 or 0.04..0.2", minimum=0, minimum_inclusive=False
+    )
+
+
+def _shorter(raw: Any) -> Span:
+    return parse_span(
+        raw,
+        kind="fraction",
+        example="0.7 or 70%",
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=1,
+        point_only=True,
+    )
+
+
+def _batch(raw: Any) -> Span:
+    return parse_span(raw, kind="count", example="64 or 32..128", minimum=1)
+
+
+def _price(raw: Any) -> PriceSpan:
+    return parse_price(raw)
+
+
+Count = Annotated[Span, PlainValidator(_count)]
+Tokens = Annotated[Span, PlainValidator(_tokens)]
+Share = Annotated[Span, PlainValidator(_share)]
+Fraction = Annotated[Span, PlainValidator(_fraction)]
+Utilisation = Annotated[Span, PlainValidator(_utilisation)]
+Growth = Annotated[Span, PlainValidator(_growth)]
+Pue = Annotated[Span, PlainValidator(_pue)]
+Energy = Annotated[Span, PlainValidator(_energy)]
+Power = Annotated[Span, PlainValidator(_power)]
+WaterPerEnergy = Annotated[Span, PlainValidator(_water)]
+Factor = Annotated[Span, PlainValidator(_factor)]
+ShorterFactor = Annotated[Span, PlainValidator(_shorter)]
+Batch = Annotated[Span, PlainValidator(_batch)]
+Price = Annotated[PriceSpan, PlainValidator(_price)]
+
+
+def _location_list(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise _fail(
+            f"YAML read this location as {value!r}",
+            'quote it: "no" is Norway, but YAML 1.1 reads a bare no/yes/on/off as true/false',
+        )
+    if isinstance(value, str):
+        return [{"name": value, "share": 1}]
+    if isinstance(value, list):
+        return value
+    raise _fail(
+        f"expected a location name or a list, got {value!r}",
+        "write `location: us` or a list of `- {name: us, share: 0.7}` items",
+    )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class LocationShare(_Strict):
+    """One place where a share of the energy is used."""
+
+    name: str = Field(min_length=1)
+    share: Share = Span(1.0, 1.0)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise _fail(
+                f"YAML read this location as {value!r}", 'quote it: write "no" (Norway) in quotes'
+            )
+        return value
+
+
+class Demand(_Strict):
+    """How many requests the service answers: per day, or users x requests per user."""
+
+    requests_per_day: Count | None = None
+    users: Count | None = None
+    requests_per_user_per_day: Count | None = None
+    growth_per_year: Growth = Span(0.0, 0.0)
+
+
+class Hardware(_Strict):
+    """The serving hardware every modelled request class uses unless it names its own."""
+
+    accelerator: str = Field(min_length=1)
+    count: int | None = Field(default=None, ge=1)
+    batch: Batch = Span(64.0, 64.0)
+    precision: Precision = "bf16"
+
+
+class RequestClass(_Strict):
+    """A kind of request and its share of the traffic.
+
+    Either modelled (``model`` or ``params``, with ``output_tokens``) or given
+    (``energy_per_request`` with its ``boundary``).
+    """
+
+    name: str = Field(min_length=1)
+    share: Share
+    model: str | None = None
+    params: float | None = Field(default=None, gt=0)
+    active_params: float | None = Field(default=None, gt=0)
+    input_tokens: Tokens | None = None
+    output_tokens: Tokens | None = None
+    energy_per_request: Energy | None = None
+    boundary: Literal["server", "facility"] | None = None
+    accelerator: str | None = None
+    count: int | None = Field(default=None, ge=1)
+    batch: Batch | None = None
+    precision: Precision | None = None
+    energy_factors: tuple[Factor, ...] = ()
+
+    @property
+    def modelled(self) -> bool:
+        """True when the energy comes from the inference model, not a given figure."""
+        return self.energy_per_request is None
+
+
+class TrainingRun(_Strict):
+    """A training run whose energy is amortised over the first years of the service."""
+
+    name: str = Field(min_length=1)
+    accelerator: str = Field(min_length=1)
+    count: int | None = Field(default=None, ge=1)
+    days: Count | None = None
+    accelerator_hours: Count | None = None
+    model: str | None = None
+    params: float | None = Field(default=None, gt=0)
+    tokens: float | None = Field(default=None, gt=0)
+    mfu: Utilisation | None = None
+    precision: Precision = "bf16"
+    pue: Pue | None = None
+    location: str | None = None
+    amortise_years: int = Field(default=1, ge=1, le=100)
+
+
+class Fleet(_Strict):
+    """A top-down fleet: servers x power x utilisation (server boundary), to cross-check."""
+
+    servers: Count
+    power_per_server: Power
+    utilisation: Utilisation = Span(1.0, 1.0)
+    pue: Pue | None = None
+    basis: str | None = None
+
+
+class _Lever(_Strict):
+    label: str | None = None
+    basis: str | None = None
+
+
+class _ClassLever(_Lever):
+    requests: tuple[str, ...] | None = None
+
+
+class HardwareLever(_ClassLever):
+    """Serve on another accelerator (a hardware generation swap)."""
+
+    kind: Literal["hardware"]
+    accelerator: str = Field(min_length=1)
+    count: int | None = Field(default=None, ge=1)
+
+
+class QuantiseLever(_ClassLever):
+    """Serve at a lower weight precision."""
+
+    kind: Literal["quantise"]
+    precision: Precision
+
+
+class BatchLever(_ClassLever):
+    """Serve with a larger (or smaller) batch."""
+
+    kind: Literal["batch"]
+    batch: Batch
+
+
+class ShorterOutputsLever(_ClassLever):
+    """Generate fewer output tokens (a factor on the output tokens)."""
+
+    kind: Literal["shorter_outputs"]
+    factor: ShorterFactor
+
+
+class ModelLever(_ClassLever):
+    """Serve another model (smaller, or mixture-of-experts)."""
+
+    kind: Literal["model"]
+    model: str = Field(min_length=1)
+    count: int | None = Field(default=None, ge=1)
+
+
+class EfficiencyLever(_ClassLever):
+    """Multiply the per-request energy by a factor (a claimed gain; say whose in basis)."""
+
+    kind: Literal["efficiency"]
+    factor: Factor
+    basis: str = Field(min_length=3)
+
+
+class PueLever(_Lever):
+    """Run in a data centre with another PUE."""
+
+    kind: Literal["pue"]
+    pue: Pue
+
+
+class CleanEnergyLever(_Lever):
+    """Buy a share of clean energy (changes market-based carbon only)."""
+
+    kind: Literal["clean_energy"]
+    share: Fraction
+
+
+class RelocateLever(_Lever):
+    """Move the service to other locations (grid, water, price)."""
+
+    kind: Literal["relocate"]
+    location: tuple[LocationShare, ...]
+
+    @field_validator("location", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _location_list(value)
+
+
+Lever = Annotated[
+    HardwareLever
+    | QuantiseLever
+    | BatchLever
+    | ShorterOutputsLever
+    | ModelLever
+    | EfficiencyLever
+    | PueLever
+    | CleanEnergyLever
+    | RelocateLever,
+    Field(discriminator="kind"),
+]
+LEVER_KINDS = (
+    "hardware",
+    "quantise",
+    "batch",
+    "shorter_outputs",
+    "model",
+    "efficiency",
+    "pue",
+    "clean_energy",
+    "relocate",
+)
+CLASS_LEVERS = ("hardware", "quantise", "batch", "shorter_outputs", "model")
+
+
+class Scenario(_Strict):
+    """A service or fleet over time: demand, request mix, hardware, place, levers."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    sources: tuple[str, ...] = ()
+    base_year: int | None = Field(default=None, ge=1990, le=2100)
+    years: int = Field(default=1, ge=1, le=100)
+    samples: int = Field(default=20_000, ge=100, le=10_000_000)
+    seed: int = DEFAULT_SEED
+    demand: Demand | None = None
+    requests: tuple[RequestClass, ...] = ()
+    hardware: Hardware | None = None
+    location: tuple[LocationShare, ...] = (LocationShare(name="world"),)
+    pue: Pue | None = None
+    clean_energy_share: Fraction = Span(0.0, 0.0)
+    price: Price | None = None
+    onsite_water: WaterPerEnergy | None = None
+    training: tuple[TrainingRun, ...] = ()
+    fleet: Fleet | None = None
+    levers: tuple[Lever, ...] = ()
+
+    @field_validator("location", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _location_list(value)
+
+
+#: An example value for each field, for "add `field: example`" fixes.
+EXAMPLES: dict[str, str] = {
+    "name": "my service",
+    "requests_per_day": "200e6",
+    "users": "10M",
+    "requests_per_user_per_day": "15",
+    "growth_per_year": "25%",
+    "accelerator": "H100 SXM",
+    "share": "0.5",
+    "output_tokens": "500",
+    "input_tokens": "200..2000",
+    "energy_per_request": '"2.9 Wh"',
+    "boundary": "server",
+    "servers": "3617",
+    "power_per_server": '"6.5 kW"',
+    "utilisation": "0.6",
+    "pue": "1.1..1.4",
+    "precision": "fp8",
+    "batch": "64",
+    "model": "llama-3.1-8b",
+    "factor": "0.5",
+    "kind": "pue",
+    "location": "us",
+    "price": '"0.147 USD/kWh"',
+    "years": "5",
+    "count": "8",
+    "days": "14.8",
+}
+
+
+def all_field_names() -> set[str]:
+    """Every field name any scenario section accepts (for "did you mean")."""
+    models: list[type[BaseModel]] = [
+        Scenario,
+        Demand,
+        Hardware,
+        RequestClass,
+        TrainingRun,
+        Fleet,
+        LocationShare,
+        HardwareLever,
+        QuantiseLever,
+        BatchLever,
+        ShorterOutputsLever,
+        ModelLever,
+        EfficiencyLever,
+        PueLever,
+        CleanEnergyLever,
+        RelocateLever,
+    ]
+    return {name for model in models for name in model.model_fields}
