@@ -80,3 +80,17 @@ def test_gpt3_training_is_hundreds_of_millions_above_the_floor() -> None:
     floor = landauer_floor(6 * 175e9 * 300e9, actual_energy_j=1287 * 3.6e9)
     assert floor.ratio is not None
     assert 1e8 < floor.ratio < 1e9
+
+
+def test_scenario_results_are_expressed_in_everyday_terms(cli: Any, catalog: Catalog) -> None:
+    us = catalog.get_typed("equivalents", "household-us", Equivalent)
+    result = cli("scenario", "run", "examples/scenarios/chatgpt-2023-article.yaml",
+                 "--samples", "500", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    households = next(
+        e for e in data["equivalents"] if e["id"] == "household-us" and e["unit"] == "years"
+    )
+    yearly_kwh = data["yearly"][0]["energy_j"]["p50"] / 3.6e6
+    assert households["value"] == pytest.approx(yearly_kwh / us.value, rel=1e-6)
+    assert any(e["id"] == "olympic-pool" for e in data["equivalents"])

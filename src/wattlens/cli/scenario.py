@@ -292,10 +292,61 @@ def run_command(
     loaded = _load(file)
     with _progress(not json_output) as progress:
         data = run(loaded, samples=samples, years=years, progress=progress)
+    data["equivalents"] = _equivalents(data)
     if json_output:
         emit_json(data)
     else:
         _render_run(data)
+        _render_equivalents(data["equivalents"])
+
+
+#: The comparisons a person reads first; `--json` carries every one.
+_HEADLINE = ("household-us", "household-eu", "country-electricity-ie", "ev-km", "olympic-pool")
+
+
+def _equivalents(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first year's facility energy and water (p50) in everyday terms (catalog rows)."""
+    from wattlens.equivalents import express_energy, express_water
+
+    first = data["yearly"][0]
+    out = [
+        {**c.to_dict(), "of": "energy_j (first year, p50)"}
+        for c in express_energy(first["energy_j"]["p50"])
+    ]
+    water = first.get("water_l")
+    total = water.get("total", water) if isinstance(water, dict) else None
+    if isinstance(total, dict) and "p50" in total:
+        out += [
+            {**c.to_dict(), "of": "water_l (first year, p50)"} for c in express_water(total["p50"])
+        ]
+    return out
+
+
+def _render_equivalents(items: list[dict[str, Any]]) -> None:
+    shown = [
+        i for i in items
+        if i["id"] in _HEADLINE and i["unit"] in ("years", "km", "fraction", "times")
+    ]  # fmt: skip
+    if not shown:
+        return
+
+    def num(value: float) -> str:
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+    parts = []
+    for item in shown:
+        value = item["value"]
+        if item["unit"] == "fraction":
+            parts.append(f"{value:.2%} of {item['label'].removeprefix('share of a year of ')}")
+        elif item["unit"] == "years":
+            parts.append(f"{num(value)} x {item['label'].removesuffix(': years')} (a year)")
+        else:
+            parts.append(f"{num(value)} {item['unit']} of {item['label']}")
+    stdout.print(
+        escape("the first year is as much as: " + "; ".join(parts)),
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command("levers")
