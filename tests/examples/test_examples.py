@@ -37,8 +37,10 @@ def test_tiny_transformer_learns_and_is_measured() -> None:
     components = result["components"]
     assert isinstance(components, list)
     cpu = next(c for c in components if c["kind"] == "cpu")
-    # Training is CPU-bound: the tree must own most of the CPU energy.
-    assert cpu["attributed_energy_j"] > 0.5 * cpu["energy_j"]
+    # Training is CPU-bound: the tree owns a real share of the machine's CPU energy
+    # (not all of it: other processes on a shared machine count for the machine).
+    assert 0 < cpu["attributed_energy_j"] <= cpu["energy_j"]
+    assert cpu["attributed_energy_j"] > 1.0  # joules: seconds of full-core training
 
 
 def test_text_generation_produces_text_and_is_measured() -> None:
