@@ -20,9 +20,11 @@ from wattlens.cli import doctor as doctor_cli
 from wattlens.cli import equivalents as equivalents_cli
 from wattlens.cli import estimate as estimate_cli
 from wattlens.cli import limit as limit_cli
+from wattlens.cli import report as report_cli
 from wattlens.cli import run as run_cli
 from wattlens.cli import runs as runs_cli
 from wattlens.cli import scenario as scenario_cli
+from wattlens.cli import serve as serve_cli
 from wattlens.cli._output import stderr
 from wattlens.errors import WattlensError
 
@@ -44,6 +46,8 @@ app.command("doctor")(doctor_cli.doctor)
 app.add_typer(runs_cli.app, name="runs")
 app.add_typer(estimate_cli.app, name="estimate")
 app.add_typer(scenario_cli.app, name="scenario")
+app.add_typer(report_cli.app, name="report")
+app.command("serve")(serve_cli.serve)
 app.command("limit")(limit_cli.limit)
 app.command("equivalents")(equivalents_cli.equivalents)
 app.command("audit")(audit_cli.audit)

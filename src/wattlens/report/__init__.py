@@ -1,0 +1,41 @@
+"""HTML and PNG reports of a run, an estimate or a scenario.
+
+``run_report(measurement)``, ``estimate_report(estimate, title=...)`` and
+``scenario_report(result, waterfall)`` give one self-contained HTML document
+(plotly.js embedded, opens offline);
+``write_pngs(view["figures"], directory)`` writes the same charts as PNG.
+The charts and tables come from :mod:`wattlens.report.figures`, which the
+web dashboard uses too. Needs the ``web`` extra (jinja2, plotly; kaleido for PNG).
+"""
+
+from __future__ import annotations
+
+from wattlens.report.figures import (
+    MAX_TIMELINE_POINTS,
+    downsample_timeline,
+    estimate_view,
+    run_view,
+    scenario_view,
+)
+from wattlens.report.render import (
+    estimate_report,
+    plotly_js_path,
+    run_report,
+    scenario_report,
+    write_html,
+    write_pngs,
+)
+
+__all__ = [
+    "MAX_TIMELINE_POINTS",
+    "downsample_timeline",
+    "estimate_report",
+    "estimate_view",
+    "plotly_js_path",
+    "run_report",
+    "run_view",
+    "scenario_report",
+    "scenario_view",
+    "write_html",
+    "write_pngs",
+]
