@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -400,3 +401,265 @@ def test_loopback_server_refuses_other_hosts(seeded: Seeded) -> None:
     rebound = client.get("/api/runs", headers={"host": "evil.example:8080"})
     assert rebound.status_code == 400
     assert "evil.example" in json.dumps(rebound.json())
+
+
+# -- scenarios -------------------------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.stem for p in (REPO / "examples" / "scenarios").glob("*.yaml"))
+BAD_SCENARIO = """name: x
+demand:
+  requests_per_day: 1M
+requests:
+  - name: chat
+    share: 1
+    model: llama-3.1-8b
+    output_tokens: lots
+hardware:
+  accelerator: H100 SXM
+"""
+
+
+def _example_text(name: str) -> str:
+    return (REPO / "examples" / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def test_scenario_examples_are_the_shipped_files(client: TestClient) -> None:
+    listing = client.get("/api/scenarios/examples").json()["examples"]
+    assert [e["name"] for e in listing] == EXAMPLES
+    assert len(EXAMPLES) >= 5
+    for e in listing:
+        assert e["file"] == f"examples/scenarios/{e['name']}.yaml"
+        assert e["title"]
+        response = client.get(f"/api/scenarios/examples/{e['name']}")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        assert response.text == _example_text(e["name"])
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_example_runs_as_the_cli(
+    client: TestClient, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.chdir(REPO)
+    file = f"examples/scenarios/{name}.yaml"
+    body = {"yaml": _example_text(name), "file": file, "samples": 1000}
+    response = client.post("/api/scenarios/run", json=body)
+    assert response.status_code == 200, response.text
+    api = response.json()
+    assert api["run"] == cli("scenario", "run", file, "--json", "--samples", "1000").json()
+    levers = cli("scenario", "levers", file, "--json", "--samples", "1000")
+    if levers.exit_code == 0:
+        assert api["waterfall"] == levers.json()
+        assert [x["lever"] for x in api["levers"]] == [
+            s["lever"] for s in api["waterfall"]["steps"]
+        ]
+        assert api["figures"]["levers"]["data"][0]["x"][0] == "baseline"
+    else:
+        assert "lists no levers" in levers.stderr
+        assert api["waterfall"] is None
+        assert api["levers"] == []
+        assert api["figures"]["levers"] is None
+    yearly = api["figures"]["energy_by_year"]["data"][0]
+    assert yearly["x"] == [str(row["year"]) for row in api["run"]["yearly"]]
+
+
+def test_lever_subset_changes_the_waterfall(client: TestClient) -> None:
+    text = _example_text("selfhosted-8b-h100")
+
+    def run(levers: list[int] | None) -> dict[str, Any]:
+        response = client.post(
+            "/api/scenarios/run", json={"yaml": text, "samples": 1000, "levers": levers}
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    everything, some, none = run(None), run([0, 2]), run([])
+    labels = [x["lever"] for x in everything["levers"]]
+    assert len(labels) >= 3
+    assert all(x["enabled"] for x in everything["levers"])
+    assert [x["enabled"] for x in some["levers"]] == [i in (0, 2) for i in range(len(labels))]
+    assert [s["lever"] for s in some["waterfall"]["steps"]] == [labels[0], labels[2]]
+    assert len(everything["waterfall"]["steps"]) == len(labels)
+    # The same baseline and the same first step; a different optimised state.
+    assert some["waterfall"]["baseline"] == everything["waterfall"]["baseline"]
+    assert some["waterfall"]["steps"][0] == everything["waterfall"]["steps"][0]
+    assert (
+        some["waterfall"]["optimised"]["energy_j"]
+        != everything["waterfall"]["optimised"]["energy_j"]
+    )
+    assert some["run"] == everything["run"] == none["run"]  # levers never change the projection
+    assert none["waterfall"] is None
+    assert not any(x["enabled"] for x in none["levers"])
+    response = client.post("/api/scenarios/run", json={"yaml": text, "levers": [len(labels)]})
+    assert response.status_code == 400
+    assert _error(response)[0].startswith(
+        f"invalid value for levers: the file has no lever {len(labels)}"
+    )
+
+
+def test_years_and_samples_are_capped(client: TestClient) -> None:
+    text = _example_text("chatgpt-2023-article")
+    body = client.post("/api/scenarios/run", json={"yaml": text, "years": 4, "samples": 500}).json()
+    assert (body["run"]["years"], body["run"]["samples"]) == (4, 500)
+    assert len(body["run"]["yearly"]) == 4
+    too_many = client.post(
+        "/api/scenarios/run",
+        json={"yaml": text, "samples": services.MAX_SCENARIO_SAMPLES + 1},
+    )
+    assert too_many.status_code == 400
+    assert _error(too_many)[0] == (
+        f"invalid value for samples: must be 100 to {services.MAX_SCENARIO_SAMPLES:,}, "
+        f"got {services.MAX_SCENARIO_SAMPLES + 1}"
+    )
+    in_file = client.post("/api/scenarios/run", json={"yaml": text + "samples: 1000000\n"})
+    assert in_file.status_code == 400
+    line = len(text.splitlines()) + 1
+    assert _error(in_file)[0].startswith(f"scenario.yaml:{line}: samples: asks for 1,000,000")
+
+
+def test_bad_scenario_has_the_cli_message(
+    client: TestClient, cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = client.post("/api/scenarios/run", json={"yaml": BAD_SCENARIO, "file": "bad.yaml"})
+    assert response.status_code == 400
+    message, hint = _error(response)
+    assert message.startswith("bad.yaml:8: requests[0].output_tokens: 'lots' is not a number")
+    assert "Traceback" not in response.text
+    (tmp_path / "bad.yaml").write_text(BAD_SCENARIO, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = cli("scenario", "run", "bad.yaml")
+    assert result.exit_code == 2
+    assert f"error: {message}" in result.stderr
+    assert f"hint: {hint}" in result.stderr
+    invalid_yaml = client.post("/api/scenarios/run", json={"yaml": "name: x\nlevers: [1\n"})
+    assert invalid_yaml.status_code == 400
+    assert _error(invalid_yaml)[0].startswith("scenario.yaml:3: not valid YAML")
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("!!python/object/apply:os.system ['echo hi']\n", "scenario.yaml:1: not valid YAML"),
+        ("a: &x [1, 2]\nb: *x\n", "scenario.yaml:2: uses a YAML alias"),
+        ("[" * 5_000, "scenario.yaml: is nested too deeply"),
+        ("- 1\n", "scenario.yaml:1: a scenario file is a YAML mapping"),
+    ],
+)
+def test_unsafe_yaml_is_refused(client: TestClient, yaml_text: str, message: str) -> None:
+    response = client.post("/api/scenarios/run", json={"yaml": yaml_text})
+    assert response.status_code == 400
+    assert _error(response)[0].startswith(message)
+
+
+def test_oversize_scenarios_are_413(client: TestClient) -> None:
+    big = "# padding\n" * (services.MAX_SCENARIO_BYTES // 10 + 1)
+    response = client.post("/api/scenarios/run", json={"yaml": big})
+    assert response.status_code == 413
+    assert _error(response)[0].startswith(f"the scenario is {len(big):,} bytes")
+    body = json.dumps({"yaml": "x" * (services.MAX_SCENARIO_BODY + 1)})
+    response = client.post(
+        "/api/scenarios/run", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_scenario_run_needs_a_json_body(client: TestClient) -> None:
+    form = client.post("/api/scenarios/run", data={"yaml": "name: x"})
+    assert form.status_code == 400
+    assert _error(form)[0].startswith("send the scenario as application/json")
+    broken = client.post(
+        "/api/scenarios/run", content="{", headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert _error(broken)[0].startswith("the request body is not JSON")
+    wrong = client.post("/api/scenarios/run", json={"yaml": 3, "extra": True})
+    assert wrong.status_code == 422
+    assert "invalid value for yaml" in _error(wrong)[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..%2F..%2Fpyproject.toml",
+        "..%2fchatgpt-2025",
+        "%2e%2e",
+        "chatgpt-2025.yaml",
+        "CHATGPT-2025",
+        "..%5C..%5Cpyproject",
+        "%2Fetc%2Fpasswd",
+        "nope",
+    ],
+)
+def test_example_names_never_reach_the_filesystem(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import builtins
+    import io
+    import pathlib
+
+    opened: list[str] = []
+
+    def spy(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            opened.append(str(args[0]) if args else "?")
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    for owner, attr in (
+        (builtins, "open"),
+        (io, "open"),
+        (pathlib.Path, "open"),
+        (pathlib.Path, "read_text"),
+        (pathlib.Path, "read_bytes"),
+        (pathlib.Path, "resolve"),
+        (pathlib.Path, "exists"),
+        (pathlib.Path, "is_file"),
+        (pathlib.Path, "stat"),
+    ):
+        monkeypatch.setattr(owner, attr, spy(getattr(owner, attr)))
+    response = client.get(f"/api/scenarios/examples/{name}")
+    monkeypatch.undo()
+    assert response.status_code == 404
+    assert opened == []
+    assert "[tool" not in response.text
+    assert "root:" not in response.text
+
+
+def test_scenario_server_errors_do_not_leak(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret /etc/shadow detail")
+
+    monkeypatch.setattr(services, "run_scenario", boom)
+    response = client.post("/api/scenarios/run", json={"yaml": "name: x"})
+    assert response.status_code == 500
+    assert "secret" not in response.text
+    assert "Traceback" not in response.text
+    assert "secret /etc/shadow detail" in caplog.text
+
+
+def test_scenarios_page(client: TestClient) -> None:
+    page = client.get("/scenarios")
+    assert page.status_code == 200
+    assert '<a href="/scenarios" class="active">Scenarios</a>' in page.text
+    for name in EXAMPLES:
+        assert f'<option value="{name}"' in page.text
+    assert '<script src="/static/scenarios.js" defer></script>' in page.text
+    assert "<script>" not in page.text  # no inline script: the CSP allows none
+    assert client.get("/static/scenarios.js").status_code == 200
+    assert 'href="/scenarios"' in client.get("/runs").text
+    spec = client.get("/api/openapi.json").json()
+    assert "post" in spec["paths"]["/api/scenarios/run"]
+    assert "/api/scenarios/examples/{name}" in spec["paths"]
+
+
+def test_scenario_run_needs_the_token(locked: TestClient) -> None:
+    body = {"yaml": _example_text("chatgpt-2023-article"), "samples": 200}
+    assert locked.post("/api/scenarios/run", json=body).status_code == 401
+    assert locked.get("/api/scenarios/examples").status_code == 401
+    response = locked.post(
+        "/api/scenarios/run", json=body, headers={"Authorization": "Bearer s3cret-token"}
+    )
+    assert response.status_code == 200

@@ -359,3 +359,100 @@ def test_html_report_opens_offline(browser: Browser, tmp_path: Path, problems: l
     finally:
         context.close()
     assert problems == []
+
+
+def _post(server: Server, path: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        server.base + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_scenario_levers_show_the_api_numbers(server: Server, page: Page) -> None:
+    page.goto(server.base + "/scenarios")
+    assert page.locator("nav.top a.active").inner_text() == "Scenarios"
+    examples = server.api("/api/scenarios/examples")["examples"]
+    names = page.eval_on_selector_all(
+        "select[name=example] option[value]:not([value=''])", "os => os.map(o => o.value)"
+    )
+    assert names == [e["name"] for e in examples]
+    result = page.locator("[data-testid=result]")
+    page.fill("input[name=samples]", "5000")
+    page.select_option("select[name=example]", "selfhosted-8b-h100")
+    page.wait_for_selector("[data-testid=result][data-state=done]")
+    yaml_text = page.locator("textarea[name=yaml]").input_value()
+    with urllib.request.urlopen(server.base + "/api/scenarios/examples/selfhosted-8b-h100") as r:
+        assert yaml_text == r.read().decode()
+    boxes = page.locator("fieldset.levers input[name=lever]")
+    assert boxes.count() >= 3
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    # Untick the second lever and run again: the waterfall loses that step.
+    boxes.nth(1).uncheck()
+    page.click("button[data-testid=run]")
+    enabled = [i for i in range(boxes.count()) if i != 1]
+    page.wait_for_function(
+        "levers => { const r = document.querySelector('[data-testid=result]');"
+        " return r.dataset.state === 'done' && r.dataset.levers === JSON.stringify(levers); }",
+        arg=enabled,
+    )
+    _wait_for_charts(page)
+    api = _post(
+        server,
+        "/api/scenarios/run",
+        {
+            "yaml": yaml_text,
+            "file": "examples/scenarios/selfhosted-8b-h100.yaml",
+            "samples": 5000,
+            "levers": enabled,
+        },
+    )
+    assert json.loads(result.get_attribute("data-request") or "{}") == {
+        "file": "examples/scenarios/selfhosted-8b-h100.yaml",
+        "years": None,
+        "samples": 5000,
+        "levers": enabled,
+    }
+    assert page.locator("[data-testid=scenario-title]").inner_text() == api["run"]["scenario"]
+    # The yearly projection: every year's energy p5, p50, p95 as the API gives them.
+    rows = page.locator("table[data-testid=yearly] tbody tr")
+    assert rows.count() == len(api["run"]["yearly"]) == 3
+    for i, year in enumerate(api["run"]["yearly"]):
+        energy = rows.nth(i).locator("td[data-field=energy]")
+        for q in ("p5", "p50", "p95"):
+            assert float(energy.get_attribute(f"data-{q}") or "nan") == year["energy_j"][q]
+        assert energy.inner_text().startswith(format_energy(year["energy_j"]["p50"]))
+    drawn = page.evaluate("() => document.querySelector('#chart-yearly .plot').data[0].x.length")
+    assert drawn == 3
+    # The waterfall: baseline, each enabled lever with its saving and range, optimised.
+    steps = api["waterfall"]["steps"]
+    labels = [x["lever"] for x in api["levers"]]
+    assert [s["lever"] for s in steps] == [labels[i] for i in enabled]
+    table = page.locator("table[data-testid=waterfall] tbody tr")
+    assert table.count() == len(steps) + 2
+    for i, step in enumerate(steps):
+        row = page.locator(f"table[data-testid=waterfall] tr[data-step='{i}']")
+        assert row.locator("td").first.inner_text() == step["lever"]
+        saving = row.locator("td[data-field=saving]")
+        assert float(saving.get_attribute("data-p50") or "nan") == step["saving"]["energy_j"]["p50"]
+        assert saving.inner_text() == format_energy(step["saving"]["energy_j"]["p50"])
+        span = row.locator("td[data-field=saving-range]")
+        assert span.inner_text() == (
+            f"{format_energy(step['saving']['energy_j']['p5'])} – "
+            f"{format_energy(step['saving']['energy_j']['p95'])}"
+        )
+        after = row.locator("td[data-field=energy]")
+        assert float(after.get_attribute("data-p50") or "nan") == step["after"]["energy_j"]["p50"]
+    optimised = page.locator("table[data-testid=waterfall] tr[data-step=optimised]")
+    total = api["waterfall"]["total_saving"]["energy_j"]["saving"]
+    assert (
+        float(optimised.locator("td[data-field=saving]").get_attribute("data-p50") or "nan")
+        == total["p50"]
+    )
+    bars = page.evaluate("() => document.querySelector('#chart-waterfall .plot').data[0].x")
+    assert bars == ["baseline", *[s["lever"] for s in steps]]
+    assert labels[1] not in page.locator("table[data-testid=waterfall]").inner_text()
+    page.screenshot(path=SHOTS / "scenarios.png", full_page=True)

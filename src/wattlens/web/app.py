@@ -4,7 +4,8 @@
 
 - pages: ``/runs`` (sortable, filterable list), ``/runs/{id}`` (power timeline,
   components, impacts, command and host), ``/compare?ids=A&ids=B``,
-  ``/estimate`` (training and inference forms), ``/catalog``;
+  ``/estimate`` (training and inference forms), ``/scenarios`` (an example or
+  an uploaded YAML file, its levers, the projection and the waterfall), ``/catalog``;
 - JSON API under ``/api/…`` (documented at ``/api/openapi.json``), which the
   pages use for their data;
 - ``/static/plotly.min.js`` is the copy inside the installed plotly package:
@@ -13,14 +14,18 @@
 Security: with a ``token`` every request (pages, API, static files) must carry
 it as ``Authorization: Bearer T``, ``?token=T`` or the cookie the server sets
 after a ``?token=`` visit (``HttpOnly``, ``SameSite=Strict``); every route is
-read-only (GET). Errors answer with the CLI's message and hint (JSON under
+read-only: all are GET but ``POST /api/scenarios/run``, which computes and stores
+nothing, and takes only ``application/json`` (so a cross-site form cannot send
+it) of a bounded size. Errors answer with the CLI's message and hint (JSON under
 ``/api``, a page elsewhere) and never with a stack trace; nothing a request
-names is read from the filesystem (static files come from this package only).
+names is read from the filesystem (static files come from this package only;
+the example scenarios are read once at startup and named from that list).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -28,9 +33,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattlens._version import __version__
@@ -63,8 +77,10 @@ _CSP = (
 
 
 def _status_of(exc: WattlensError) -> int:
-    if isinstance(exc, RunNotFoundError):
+    if isinstance(exc, RunNotFoundError | services.ExampleNotFoundError):
         return 404
+    if isinstance(exc, services.PayloadTooLargeError):
+        return 413
     if isinstance(exc, StoreError):
         return 503
     if exc.exit_code == 2 or isinstance(exc, UsageError):
@@ -167,6 +183,64 @@ TrainingForm = Annotated[dict[str, str | None], Depends(training_form)]
 InferenceForm = Annotated[dict[str, str | None], Depends(inference_form)]
 
 
+class ScenarioRun(BaseModel):
+    """The body of ``POST /api/scenarios/run``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(description="The scenario file's text (YAML), at most 256 KiB.")
+    file: str | None = Field(
+        default=None, description="A name for the file in messages (only a label)."
+    )
+    years: int | None = Field(default=None, description="Years to project (default: the file's).")
+    samples: int | None = Field(
+        default=None,
+        description=f"Monte Carlo samples, 100 to {services.MAX_SCENARIO_SAMPLES:,} "
+        "(default: the file's).",
+    )
+    levers: list[int] | None = Field(
+        default=None,
+        max_length=services.MAX_SCENARIO_LEVERS,
+        description="Indices of the file's levers to apply, in the file's order "
+        "(default: all; [] for none).",
+    )
+
+
+async def _scenario_body(request: Request) -> ScenarioRun:
+    """The JSON body, read up to :data:`services.MAX_SCENARIO_BODY` bytes."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        raise UsageError(
+            f"send the scenario as application/json, not {kind or 'no content type'}",
+            hint='POST {"yaml": "...", "levers": [0, 2]} (see /api/openapi.json)',
+        )
+    too_large = services.PayloadTooLargeError(
+        f"the request body is over {services.MAX_SCENARIO_BODY:,} bytes",
+        hint=f"a scenario file is at most {services.MAX_SCENARIO_BYTES:,} bytes here",
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > services.MAX_SCENARIO_BODY:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > services.MAX_SCENARIO_BODY:
+            raise too_large
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            f"the request body is not JSON: {exc}",
+            hint='POST {"yaml": "...", "levers": [0, 2]} (see /api/openapi.json)',
+        ) from None
+    try:
+        return ScenarioRun.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
 def create_app(  # noqa: PLR0915 - one nested function per route
     store_url: str | None = None,
     *,
@@ -196,14 +270,16 @@ def create_app(  # noqa: PLR0915 - one nested function per route
     app = FastAPI(
         title="wattlens",
         version=__version__,
-        description="Runs, estimates and the catalog of wattlens, read-only. Every quantity "
-        "is an SI float with its unit in the field name (energy_j, co2e_g, water_l).",
+        description="Runs, estimates, scenarios and the catalog of wattlens, read-only. Every "
+        "quantity is an SI float with its unit in the field name (energy_j, co2e_g, water_l).",
         openapi_url="/api/openapi.json",
         docs_url=None,  # Swagger UI and ReDoc load their code from a CDN: not offline
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.store = store
+    examples = services.load_examples()
+    app.state.examples = examples
     templates = jinja_environment(HERE / "templates")
     templates.globals.update(
         version=__version__,
@@ -407,6 +483,55 @@ def create_app(  # noqa: PLR0915 - one nested function per route
     def api_catalog_row(kind: str, name: str) -> dict[str, Any]:
         return services.catalog_row(kind, name)
 
+    # -- API: scenarios ----------------------------------------------------------------------------
+    @app.get("/api/scenarios/examples", tags=["scenarios"], summary="The example scenarios")
+    def api_scenario_examples() -> dict[str, Any]:
+        """`{examples: [{name, title, file}]}`: the files shipped in examples/scenarios/."""
+        return {
+            "examples": [
+                {"name": e.name, "title": e.title, "file": e.file} for e in examples.values()
+            ]
+        }
+
+    @app.get(
+        "/api/scenarios/examples/{name}",
+        tags=["scenarios"],
+        summary="One example scenario's YAML",
+        response_class=PlainTextResponse,
+    )
+    def api_scenario_example(name: str) -> PlainTextResponse:
+        """The file's text; `name` is one of `/api/scenarios/examples` (never a path)."""
+        found = services.example(examples, name)
+        return PlainTextResponse(found.text, headers={"X-Wattlens-File": found.file})
+
+    @app.post(
+        "/api/scenarios/run",
+        tags=["scenarios"],
+        summary="Run a scenario and its levers (scenario run --json, scenario levers --json)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ScenarioRun.model_json_schema()}},
+            }
+        },
+    )
+    async def api_scenario_run(request: Request) -> dict[str, Any]:
+        """`{run, waterfall, levers, figures}`: `run` is `wattlens scenario run --json`,
+        `waterfall` is `wattlens scenario levers --json` with only the enabled levers (null
+        when none is), `levers` the file's levers (`{index, lever, kind, enabled}`).
+
+        A file over 256 KiB is a 413; a bad file a 400 with the CLI's `file:line` message.
+        """
+        body = await _scenario_body(request)
+        return await run_in_threadpool(
+            services.run_scenario,
+            body.yaml,
+            file=body.file,
+            years=body.years,
+            samples=body.samples,
+            levers=body.levers,
+        )
+
     # -- pages -------------------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
@@ -500,6 +625,16 @@ def create_app(  # noqa: PLR0915 - one nested function per route
     @app.get("/estimate/inference", include_in_schema=False, response_class=HTMLResponse)
     def inference_page(request: Request, form: InferenceForm) -> HTMLResponse:
         return _estimate_page(request, "inference", form)
+
+    @app.get("/scenarios", include_in_schema=False, response_class=HTMLResponse)
+    def scenarios_page(request: Request) -> HTMLResponse:
+        return page(
+            request,
+            "scenarios.html",
+            examples=list(examples.values()),
+            max_bytes=services.MAX_SCENARIO_BYTES,
+            max_samples=services.MAX_SCENARIO_SAMPLES,
+        )
 
     @app.get("/catalog", include_in_schema=False, response_class=HTMLResponse)
     def catalog_page(request: Request) -> HTMLResponse:

@@ -1,15 +1,19 @@
 """What the dashboard's pages and its JSON API both call: the functions of the CLI.
 
-Every function here reads the store or the catalog, or runs an estimate,
-through the same public functions as ``wattlens runs``, ``wattlens catalog``
-and ``wattlens estimate``; none computes a number of its own. Text inputs
-(from forms and query strings) are parsed with the CLI's own parsers, and a
-bad one is a :class:`~wattlens.errors.UsageError` with the CLI's message.
+Every function here reads the store or the catalog, or runs an estimate or a
+scenario, through the same public functions as ``wattlens runs``, ``wattlens
+catalog``, ``wattlens estimate`` and ``wattlens scenario``; none computes a
+number of its own. Text inputs (from forms, query strings and scenario files)
+are parsed with the CLI's own parsers, and a bad one is a
+:class:`~wattlens.errors.UsageError` with the CLI's message.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from wattlens.errors import UsageError
@@ -17,9 +21,11 @@ from wattlens.errors import UsageError
 if TYPE_CHECKING:
     from wattlens.estimate import Estimate
     from wattlens.measurement import Measurement
+    from wattlens.scenario.loader import LoadedScenario
     from wattlens.store import Store
 
 _T = TypeVar("_T")
+log = logging.getLogger("wattlens.web")
 
 #: Columns the runs list can be sorted by (store summary keys).
 SORT_KEYS = ("started_at", "name", "duration_s", "energy_j", "co2e_g", "avg_power_w", "status")
@@ -299,3 +305,221 @@ def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[s
         **_common(f, "server"),
     )
     return result, f
+
+
+# -- scenarios -------------------------------------------------------------------------------------
+#: Largest scenario text (UTF-8 bytes) the dashboard accepts; a larger one is a 413.
+MAX_SCENARIO_BYTES = 256 * 1024
+#: Largest request body of ``POST /api/scenarios/run`` (the YAML inside JSON, escaped).
+MAX_SCENARIO_BODY = 2 * MAX_SCENARIO_BYTES + 16 * 1024
+#: Work one dashboard request may ask for (the command line has no such limits).
+MAX_SCENARIO_SAMPLES = 50_000
+MAX_SCENARIO_YEARS = 100
+MAX_SCENARIO_LEVERS = 20
+MAX_SCENARIO_CLASSES = 50
+MAX_SCENARIO_TRAINING = 20
+#: Where the shipped example scenarios are (a source checkout: ``examples/scenarios``).
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples" / "scenarios"
+_CLI_HINT = "run it with `wattlens scenario run FILE` on the command line"
+
+
+class ExampleNotFoundError(UsageError, LookupError):
+    """No shipped example scenario has this name."""
+
+
+class PayloadTooLargeError(UsageError):
+    """A request body or scenario text is over the dashboard's size limit."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A shipped example scenario, read once when the application starts."""
+
+    name: str
+    title: str
+    file: str
+    text: str
+
+
+def load_examples(directory: Path | None = None) -> dict[str, Example]:
+    """The example scenarios by name (the file stem): the only files a request can name.
+
+    Read once at startup; an unreadable or invalid file is left out (and logged).
+    """
+    import yaml
+
+    directory = EXAMPLES_DIR if directory is None else directory
+    examples: dict[str, Example] = {}
+    if not directory.is_dir():
+        return examples
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            log.warning("example scenario %s left out: %s", path, exc)
+            continue
+        title = data.get("name") if isinstance(data, dict) else None
+        examples[path.stem] = Example(
+            name=path.stem,
+            title=str(title or path.stem),
+            file=f"examples/scenarios/{path.name}",
+            text=text,
+        )
+    return examples
+
+
+def example(examples: Mapping[str, Example], name: str) -> Example:
+    """One example by its name; any other string is an error (never a path)."""
+    found = examples.get(name)
+    if found is None:
+        raise ExampleNotFoundError(
+            f"no example scenario named {name!r}",
+            hint="use one of: " + (", ".join(examples) or "(none shipped with this install)"),
+        )
+    return found
+
+
+def _file_label(label: str | None) -> str:
+    """The name a scenario's messages use for it: only a label, never opened."""
+    text = "".join(ch for ch in (label or "") if ch.isprintable()).strip()[:200]
+    return text or "scenario.yaml"
+
+
+def load_scenario(text: str, file: str | None = None) -> LoadedScenario:
+    """Validate scenario text as ``wattlens scenario`` does (safe YAML; file:line errors).
+
+    Raises:
+        PayloadTooLargeError: the text is over :data:`MAX_SCENARIO_BYTES`.
+        ScenarioError: the CLI's message for the same file, or a dashboard limit.
+    """
+    import yaml
+
+    from wattlens.scenario import loads
+    from wattlens.scenario.loader import Issue, ScenarioError
+
+    label = _file_label(file)
+    size = len(text.encode("utf-8"))
+    if size > MAX_SCENARIO_BYTES:
+        raise PayloadTooLargeError(
+            f"the scenario is {size:,} bytes; the dashboard takes at most {MAX_SCENARIO_BYTES:,}",
+            hint=_CLI_HINT,
+        )
+    # Aliases would be expanded by validation (a "billion laughs" file): refuse them.
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken):
+                line = token.start_mark.line + 1
+                raise ScenarioError(
+                    [
+                        Issue(
+                            label,
+                            line,
+                            "",
+                            "uses a YAML alias (*name), which the dashboard does not expand",
+                            "write the value out in full",
+                        )
+                    ]
+                )
+    except yaml.YAMLError:
+        pass  # the loader reports it, with the CLI's message
+    try:
+        loaded = loads(text, label)
+    except RecursionError:
+        raise ScenarioError(
+            [Issue(label, 0, "", "is nested too deeply", "start from a file in examples/")]
+        ) from None
+    spec = loaded.spec
+    for field, count, most in (
+        ("levers", len(spec.levers), MAX_SCENARIO_LEVERS),
+        ("requests", len(spec.requests), MAX_SCENARIO_CLASSES),
+        ("training", len(spec.training), MAX_SCENARIO_TRAINING),
+    ):
+        if count > most:
+            raise loaded.error(
+                (field,), f"has {count} items; the dashboard takes at most {most}", _CLI_HINT
+            )
+    return loaded
+
+
+def scenario_levers(loaded: LoadedScenario, enabled: list[int] | None) -> list[dict[str, Any]]:
+    """The file's levers, in order, with ``enabled`` (None: every one)."""
+    from wattlens.scenario.levers import describe
+
+    n = len(loaded.spec.levers)
+    for i in enabled or ():
+        if not 0 <= i < n:
+            raise UsageError(
+                f"invalid value for levers: the file has no lever {i} "
+                f"(it has {n}, numbered 0 to {n - 1})"
+                if n
+                else f"invalid value for levers: the file has no lever {i} (it lists none)",
+                hint="give the indices of the levers to apply, in the file's order",
+            )
+    chosen = set(range(n)) if enabled is None else set(enabled)
+    return [
+        {"index": i, "lever": describe(lever), "kind": lever.kind, "enabled": i in chosen}
+        for i, lever in enumerate(loaded.spec.levers)
+    ]
+
+
+def run_scenario(
+    text: str,
+    *,
+    file: str | None = None,
+    years: int | None = None,
+    samples: int | None = None,
+    levers: list[int] | None = None,
+) -> dict[str, Any]:
+    """``wattlens scenario run --json`` and ``scenario levers --json`` of scenario text.
+
+    Only the enabled levers (indices into the file's ``levers:``; None: all) are
+    applied, in the file's order; with none, ``waterfall`` is null.
+
+    Returns:
+        ``{run, waterfall, levers: [{index, lever, kind, enabled}], figures}``.
+    """
+    from dataclasses import replace
+
+    from wattlens.cli.scenario import _equivalents
+    from wattlens.report.figures import scenario_view, waterfall_figure
+    from wattlens.scenario import run, waterfall
+
+    if years is not None and not 1 <= years <= MAX_SCENARIO_YEARS:
+        raise UsageError(
+            f"invalid value for years: must be 1 to {MAX_SCENARIO_YEARS}, got {years}",
+            hint="a whole number of years to project",
+        )
+    if samples is not None and not 100 <= samples <= MAX_SCENARIO_SAMPLES:
+        raise UsageError(
+            f"invalid value for samples: must be 100 to {MAX_SCENARIO_SAMPLES:,}, got {samples}",
+            hint=f"a whole number of Monte Carlo samples, 100 to {MAX_SCENARIO_SAMPLES:,}",
+        )
+    loaded = load_scenario(text, file)
+    if samples is None and loaded.spec.samples > MAX_SCENARIO_SAMPLES:
+        raise loaded.error(
+            ("samples",),
+            f"asks for {loaded.spec.samples:,} samples; the dashboard runs at most "
+            f"{MAX_SCENARIO_SAMPLES:,}",
+            f"give samples (100 to {MAX_SCENARIO_SAMPLES:,}) with the request, or {_CLI_HINT}",
+        )
+    lever_rows = scenario_levers(loaded, levers)
+    data = run(loaded, samples=samples, years=years)
+    data["equivalents"] = _equivalents(data)
+    chosen = tuple(
+        lever for lever, row in zip(loaded.spec.levers, lever_rows, strict=True) if row["enabled"]
+    )
+    steps = None
+    if chosen:
+        subset = replace(loaded, spec=loaded.spec.model_copy(update={"levers": chosen}))
+        steps = waterfall(subset, samples=samples, years=years)
+    view = scenario_view(data)
+    return {
+        "run": data,
+        "waterfall": steps,
+        "levers": lever_rows,
+        "figures": {
+            "energy_by_year": view["figures"]["energy_by_year"],
+            "levers": waterfall_figure(steps) if steps else None,
+        },
+    }

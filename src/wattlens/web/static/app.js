@@ -10,6 +10,9 @@
     });
   }
 
+  // Other scripts of a page (scenarios.js) draw the figures they fetch with the same settings.
+  window.wattlens = {draw: draw};
+
   function fail(figure, text) {
     figure.setAttribute("data-error", text);
     figure.querySelector(".plot").textContent = text;
