@@ -223,3 +223,14 @@ def test_output_to_a_device_writes_into_it_and_keeps_it(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(document)["exit_code"] == 0
     assert not fifo.is_file()  # still a FIFO, not replaced by a regular file
+
+
+def test_run_is_dispatched_without_building_the_other_commands() -> None:
+    """`wattlens run` must stay cheap: the other command modules are not imported."""
+    code = (
+        "import sys; from wattlens.cli import _select_app; _select_app(['run']); "
+        "print(sorted(m for m in sys.modules if m.startswith('wattlens.cli.') and "
+        "m not in ('wattlens.cli.run', 'wattlens.cli._output')))"
+    )
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -2,84 +2,38 @@
 
 Errors from :mod:`wattlens.errors` are translated here, once, into a message,
 a hint and an exit code (2 for bad input).
+
+``wattlens run`` is the command whose own cost is measured (it must add under
+150 ms to what it runs), so it is dispatched without importing and building
+the other commands; everything else goes through the full application in
+:mod:`wattlens.cli.application`.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.markup import escape
-
-from wattlens._version import __version__
-from wattlens.cli import audit as audit_cli
-from wattlens.cli import catalog as catalog_cli
-from wattlens.cli import doctor as doctor_cli
-from wattlens.cli import equivalents as equivalents_cli
-from wattlens.cli import estimate as estimate_cli
-from wattlens.cli import limit as limit_cli
-from wattlens.cli import report as report_cli
-from wattlens.cli import run as run_cli
-from wattlens.cli import runs as runs_cli
-from wattlens.cli import scenario as scenario_cli
-from wattlens.cli import serve as serve_cli
-from wattlens.cli._output import stderr
-from wattlens.errors import WattlensError
-
-app = typer.Typer(
-    name="wattlens",
-    help=(
-        "Measure, model and project the electricity, carbon, water and cost of AI.\n\n"
-        "Every number says whether it was measured or modelled, its range and its sources."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command(
-    "run",
-    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
-)(run_cli.run)
-app.command("doctor")(doctor_cli.doctor)
-app.add_typer(runs_cli.app, name="runs")
-app.add_typer(estimate_cli.app, name="estimate")
-app.add_typer(scenario_cli.app, name="scenario")
-app.add_typer(report_cli.app, name="report")
-app.command("serve")(serve_cli.serve)
-app.command("limit")(limit_cli.limit)
-app.command("equivalents")(equivalents_cli.equivalents)
-app.command("audit")(audit_cli.audit)
-app.add_typer(catalog_cli.app, name="catalog")
+if TYPE_CHECKING:
+    import typer
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"wattlens {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from wattlens.cli.application import app
+
+        return app
+    raise AttributeError(f"module 'wattlens.cli' has no attribute {name!r}")
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-    catalog: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--catalog",
-            metavar="PATH",
-            help="Extra catalog CSV file or directory (repeatable); rows override shipped ones.",
-        ),
-    ] = None,
-) -> None:
-    """Measure, model and project the energy, carbon, water and cost of AI."""
-    if catalog:
-        from wattlens.catalog import Catalog, use_catalog
+def _select_app(args: list[str]) -> tuple[typer.Typer, list[str], str]:
+    if args and args[0] == "run":
+        from wattlens.cli.run import standalone_app
 
-        use_catalog(Catalog(extra_paths=catalog))
+        return standalone_app(), args[1:], "wattlens run"
+    from wattlens.cli.application import app
+
+    return app, args, "wattlens"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,8 +42,14 @@ def main(argv: list[str] | None = None) -> None:
     Typer handles usage errors itself (exit 2); everything wattlens raises is
     caught here, once.
     """
+    from rich.markup import escape
+
+    from wattlens.cli._output import stderr
+    from wattlens.errors import WattlensError
+
+    selected, args, prog = _select_app(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=argv, prog_name="wattlens")
+        selected(args=args, prog_name=prog)
     except WattlensError as exc:
         stderr.print(
             f"[bold red]error:[/bold red] {escape(exc.message)}", highlight=False, soft_wrap=True

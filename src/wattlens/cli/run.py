@@ -247,3 +247,17 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         raise UsageError(
             f"cannot write {path}: {exc.strerror}", hint="choose a writable --output path"
         ) from exc
+
+
+def standalone_app() -> typer.Typer:
+    """An application with only ``run``: what ``wattlens run …`` dispatches to."""
+    app = typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.command(
+        "run",
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )(run)
+    return app
