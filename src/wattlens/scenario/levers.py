@@ -30,8 +30,9 @@ from wattlens.scenario.schema import (
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
-    from wattlens.scenario.engine import Array, Engine, Evaluation, Progress
+    from wattlens.scenario.engine import Engine, Evaluation, Progress
     from wattlens.scenario.loader import LoadedScenario
+    from wattlens.scenario.sampling import Array
 
 METRICS = (
     "energy_j",
