@@ -78,6 +78,8 @@ class Measurement:
     pue: float | None = None
     """Facility overhead applied to the impacts; None: 1.0 (no facility)."""
     stored_impacts: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    stored_peak_power_w: float | None = field(default=None, repr=False, compare=False)
+    """Peak total power of the timeline when it was not loaded (``Store.get(timeline=False)``)."""
 
     @property
     def impacts(self) -> dict[str, Any]:
@@ -135,6 +137,8 @@ class Measurement:
     def peak_power_w(self) -> float | None:
         if self.timeline:
             return max(sum(p.power_w.values()) for p in self.timeline)
+        if self.stored_peak_power_w is not None:
+            return self.stored_peak_power_w
         peaks = [c.peak_power_w for c in self.components]
         if any(p is None for p in peaks):
             return None

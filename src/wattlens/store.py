@@ -9,6 +9,9 @@ The store is plain SQLAlchemy 2 Core (no ORM) over two tables:
   gives back exactly what was saved.
 - ``timeline``: one row per (point, component) of the power timeline,
   written in bulk (``executemany``) in the same transaction as the run.
+  :meth:`Store.get` with ``timeline=False`` reads none of these rows;
+  :meth:`Store.timeline_count` counts them and :meth:`Store.timeline`
+  averages them in buckets in the database (for charts of long runs).
 
 Where the store lives, in order: the ``url`` argument, the environment
 variable ``WATTLENS_DB`` (any SQLAlchemy URL, e.g.
@@ -29,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -605,11 +609,15 @@ class Store:
             raise AmbiguousRunIdError(run_id, matches)
         return matches[0]
 
-    def get(self, run_id: str) -> Measurement:
-        """Load one run, with its timeline.
+    def get(self, run_id: str, *, timeline: bool = True) -> Measurement:
+        """Load one run, with its timeline unless ``timeline`` is False.
 
         Args:
             run_id: The full run id or a unique prefix of it.
+            timeline: Load every timeline point. When False no timeline row is
+                read: the measurement's ``timeline`` is None (use
+                :meth:`timeline_count` and :meth:`timeline` for it) and its
+                ``peak_power_w`` is the peak that was stored with the run.
 
         Raises:
             RunNotFoundError: No run has this id or prefix.
@@ -618,7 +626,7 @@ class Store:
         """
         full_id = self.resolve(run_id)
 
-        def read(conn: Connection) -> dict[str, Any] | None:
+        def read(conn: Connection) -> tuple[dict[str, Any], float | None] | None:
             from sqlalchemy import select
 
             text = conn.execute(
@@ -627,17 +635,31 @@ class Store:
             if text is None:
                 return None
             data: dict[str, Any] = json.loads(text)
+            peak: float | None = None
             if data.get("timeline") is not None:
-                data["timeline"] = self._load_timeline(conn, full_id)
-            return data
+                stored_peak = data.get("peak_power_w")
+                if timeline or not isinstance(stored_peak, int | float):
+                    data["timeline"] = self._load_timeline(conn, full_id)
+                else:
+                    data["timeline"] = None
+                    peak = float(stored_peak)
+            return data, peak
 
-        data = self._read("read a run", read)
-        if data is None:  # deleted by someone else meanwhile
+        found = self._read("read a run", read)
+        if found is None:  # deleted by someone else meanwhile
             raise RunNotFoundError(run_id)
-        return Measurement.from_dict(data)
+        data, peak = found
+        measurement = Measurement.from_dict(data)
+        if peak is not None:
+            object.__setattr__(measurement, "stored_peak_power_w", peak)
+        return measurement
 
     def _load_timeline(self, conn: Connection, run_id: str) -> list[dict[str, Any]]:
         """The timeline of one run in its :meth:`Measurement.to_dict` form."""
+        return [{"t_s": p.t_s, "power_w": p.power_w} for p in self._timeline_points(conn, run_id)]
+
+    def _timeline_points(self, conn: Connection, run_id: str) -> list[TimelinePoint]:
+        """Every stored point of one run's timeline, in order."""
         from sqlalchemy import select
 
         t = self._timeline.c
@@ -653,7 +675,143 @@ class Store:
                 points.append(TimelinePoint(t_s, {}))
                 last_seq = seq
             points[-1].power_w[component] = power_w
-        return [{"t_s": p.t_s, "power_w": p.power_w} for p in points]
+        return points
+
+    def _timeline_extent(self, conn: Connection, run_id: str) -> tuple[int, int, int]:
+        """(number of stored points, first seq, last seq) of one run's timeline."""
+        from sqlalchemy import func, select
+
+        t = self._timeline.c
+        n, first, last = conn.execute(
+            select(func.count(t.seq.distinct()), func.min(t.seq), func.max(t.seq)).where(
+                t.run_id == run_id
+            )
+        ).one()
+        return int(n or 0), int(first or 0), int(last or 0)
+
+    def timeline_count(self, run_id: str) -> int:
+        """How many points the timeline of a run has (0 without one), read in SQL.
+
+        It is ``len(store.get(run_id).timeline or ())`` without loading the points.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        full_id = self.resolve(run_id)
+        return self._read("count timeline points", lambda c: self._timeline_extent(c, full_id)[0])
+
+    def timeline(self, run_id: str, *, max_points: int | None = None) -> list[TimelinePoint]:
+        """The timeline of a run, reduced in the database to at most ``max_points`` points.
+
+        The ``N`` stored points are cut into consecutive buckets of
+        ``k = ceil(N / max_points)`` points; each bucket gives one point at the
+        mean of its times, with each component's mean power over the points
+        that have it (the mean keeps the energy under every curve; a component
+        absent from a whole bucket is absent from its point). This is what
+        :func:`wattlens.report.figures.downsample_timeline` does to the full
+        timeline, computed with ``GROUP BY`` so that only the reduced points
+        leave the database.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+            max_points: At most this many points (None: every point, as stored).
+
+        Returns:
+            The points in time order; empty without a timeline.
+
+        Raises:
+            ValueError: ``max_points`` is below 1.
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        if max_points is not None and max_points < 1:
+            raise ValueError("max_points must be at least 1")
+        full_id = self.resolve(run_id)
+
+        def read(conn: Connection) -> list[TimelinePoint]:
+            n, first, last = self._timeline_extent(conn, full_id)
+            if n == 0:
+                return []
+            bucket = 1 if max_points is None else max(1, math.ceil(n / max_points))
+            if bucket == 1:
+                return self._timeline_points(conn, full_id)
+            dense = first == 0 and last == n - 1
+            return self._bucket_means(conn, full_id, n, bucket, dense=dense)
+
+        return self._read("read a timeline", read)
+
+    def _bucket_means(
+        self, conn: Connection, run_id: str, n: int, bucket: int, *, dense: bool
+    ) -> list[TimelinePoint]:
+        """Bucket means of a timeline of ``n`` points (see :meth:`timeline`), in SQL.
+
+        A point's index is its ``seq`` when the stored points are numbered
+        0..n-1 without gaps (as saved runs are), else its rank among them
+        (points without any power are not stored). One ``GROUP BY`` (bucket,
+        component) gives each component's mean power and mean time; a bucket's
+        time is that of a component present at every one of its points, and
+        only a bucket without one needs a second query (mean time per point).
+        """
+        from sqlalchemy import func, select
+
+        t = self._timeline.c
+        index: Any = t.seq if dense else func.dense_rank().over(order_by=t.seq) - 1
+        rows = (
+            select(index.label("idx"), t.seq, t.id, t.t_s, t.component, t.power_w)
+            .where(t.run_id == run_id)
+            .subquery()
+        )
+        # Integer division of non-negative integers: idx / k in SQLite and PostgreSQL.
+        power_bucket = (rows.c.idx // bucket).label("bucket")
+        power_rows = conn.execute(
+            select(
+                power_bucket,
+                rows.c.component,
+                func.avg(rows.c.power_w),
+                func.avg(rows.c.t_s),
+                func.count(),
+                func.min(rows.c.seq),
+                func.min(rows.c.id),
+            ).group_by(power_bucket, rows.c.component)
+        ).all()
+        # Components in the order they first appear, as the full timeline lists them.
+        first_seen: dict[str, tuple[int, int]] = {}
+        for row in power_rows:
+            component, key = row[1], (int(row[5]), int(row[6]))
+            if component not in first_seen or key < first_seen[component]:
+                first_seen[component] = key
+        order = {c: i for i, c in enumerate(sorted(first_seen, key=first_seen.__getitem__))}
+        n_buckets = math.ceil(n / bucket)
+        parts: list[list[tuple[int, str, float]]] = [[] for _ in range(n_buckets)]
+        times: list[float | None] = [None] * n_buckets
+        for raw_b, component, power_mean, t_mean, count, _seq, _id in power_rows:
+            b = int(raw_b)
+            parts[b].append((order[component], component, float(power_mean)))
+            if times[b] is None and int(count) == min(bucket, n - b * bucket):
+                times[b] = float(t_mean)
+        if any(v is None for v in times):
+            # One time per point (every component of a point shares it), then its bucket mean.
+            points = (
+                select(rows.c.idx, func.min(rows.c.t_s).label("t_s"))
+                .group_by(rows.c.idx)
+                .subquery()
+            )
+            time_bucket = (points.c.idx // bucket).label("bucket")
+            for b, t_mean in conn.execute(
+                select(time_bucket, func.avg(points.c.t_s)).group_by(time_bucket)
+            ):
+                if times[int(b)] is None:
+                    times[int(b)] = float(t_mean)
+        return [
+            TimelinePoint(float(t_mean or 0.0), {c: mean for _i, c, mean in sorted(parts[b])})
+            for b, t_mean in enumerate(times)
+        ]
 
     def _filters(self, name: str | None, since: str | datetime | None) -> list[Any]:
         runs = self._runs.c

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.test_store import _WRITER, make_measurement
+from tests.store.test_store import _WRITER, check_timeline_reads, make_measurement
 from wattlens.store import AmbiguousRunIdError, RunNotFoundError, Store
 
 URL = os.environ.get("WATTLENS_TEST_POSTGRES_URL", "")
@@ -50,6 +50,10 @@ def test_round_trip_with_timeline(store: Store, tag: str) -> None:
     loaded = store.get(f"{tag}-one")
     assert loaded == m
     assert loaded.to_dict() == m.to_dict()
+
+
+def test_timeline_reads_in_sql_match_the_whole_timeline(store: Store, tag: str) -> None:
+    check_timeline_reads(store, tag)
 
 
 def test_prefix_list_export_delete(store: Store, tag: str) -> None:

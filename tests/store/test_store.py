@@ -143,6 +143,68 @@ def test_timeline_is_stored_as_rows_and_none_stays_none(store: Store, db_url: st
     assert store.get("with-timeline").timeline is not None
 
 
+def _gappy_measurement(run_id: str, name: str) -> Measurement:
+    """A timeline with points left unstored (no power), components missing and arriving late."""
+    points = []
+    for i in range(2_003):
+        power: dict[str, float] = {}
+        if i % 7:
+            power["gpu:0"] = 200.0 + (i * 37) % 101 + 0.25
+        if i % 3 == 0:
+            power["cpu:package-0"] = 40.0 + (i % 13) / 3
+        if i > 1_700:
+            power["ram"] = 1.0 + i / 9
+        if i % 11 == 0:
+            power = {}
+        points.append(TimelinePoint(i * 0.37 + (i % 5) * 1e-3, power))
+    m = make_measurement(run_id, name=name, timeline_points=0)
+    return Measurement(**{**m.__dict__, "timeline": tuple(points)})
+
+
+def check_timeline_reads(store: Store, tag: str) -> None:
+    """``get(timeline=False)``, ``timeline_count`` and ``timeline(max_points)`` agree with
+    the whole timeline and with :func:`downsample_timeline` over it."""
+    from wattlens.report.figures import downsample_timeline
+
+    runs = [
+        make_measurement(f"{tag}-dense", name=tag, timeline_points=1_000),
+        _gappy_measurement(f"{tag}-gappy", tag),
+        make_measurement(f"{tag}-none", name=tag, timeline_points=0),
+    ]
+    for m in runs:
+        store.save(m)
+        full = store.get(m.run_id)
+        light = store.get(m.run_id, timeline=False)
+        assert light.timeline is None
+        assert light.peak_power_w == full.peak_power_w
+        assert light.to_dict() == {**full.to_dict(), "timeline": None}
+        n = store.timeline_count(m.run_id)
+        assert n == len(full.timeline or ())
+        assert store.timeline(m.run_id) == list(full.timeline or ())
+        for max_points in (1, 7, 10, 100, 999, 5_000):
+            reduced = store.timeline(m.run_id, max_points=max_points)
+            assert len(reduced) <= max_points
+            expected = downsample_timeline(full.timeline, max_points)
+            got = downsample_timeline(reduced, max_points)
+            assert len(reduced) == expected["points"]
+            assert list(got["power_w"]) == list(expected["power_w"])  # first-seen order
+            assert got["t_s"] == pytest.approx(expected["t_s"], rel=1e-12, abs=1e-6)
+            for component, values in expected["power_w"].items():
+                assert [v is None for v in got["power_w"][component]] == [v is None for v in values]
+                assert [v for v in got["power_w"][component] if v is not None] == pytest.approx(
+                    [v for v in values if v is not None], rel=1e-12, abs=1e-6
+                )
+    assert store.timeline(f"{tag}-none", max_points=10) == []
+    with pytest.raises(ValueError, match="max_points"):
+        store.timeline(f"{tag}-dense", max_points=0)
+    with pytest.raises(RunNotFoundError):
+        store.timeline_count(f"{tag}-missing")
+
+
+def test_timeline_reads_in_sql_match_the_whole_timeline(store: Store) -> None:
+    check_timeline_reads(store, "tl")
+
+
 def test_store_survives_reopening(db_url: str) -> None:
     m = make_measurement()
     with Store(db_url) as first:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.web.conftest import RUNS, Seeded
 from wattlens.report import plotly_js_path
+from wattlens.units import format_power
 from wattlens.web import services
 from wattlens.web.app import LOOPBACK_HOSTS, create_app
 
@@ -285,6 +286,13 @@ def test_run_page(client: TestClient, seeded: Seeded) -> None:
     assert "python train.py --epochs 3" in page.text
     assert "node-7" in page.text
     assert 'data-figure="energy_by_component"' in page.text
+    assert "1,200 points" in page.text  # counted in the store, not loaded
+    run = next(r for r in RUNS if r.run_id == run_id)
+    peak = format_power(run.peak_power_w or 0.0)
+    assert peak in page.text  # the timeline's peak, though the timeline is not loaded
+    no_timeline = client.get(f"/runs/{seeded.ids['laptop-eval']}")
+    assert "none recorded" in no_timeline.text
+    assert "data-src=" not in no_timeline.text
     report = client.get(f"/api/runs/{run_id}/report.html")
     assert report.status_code == 200
     assert "attachment" in report.headers["content-disposition"]

@@ -23,8 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-# The columns a person wants in a listing; --json and `show` give every field.
-_LIST_COLUMNS: dict[str, tuple[str, ...]] = {
+#: The columns ``wattlens catalog ls KIND`` shows for each kind (a person's listing);
+#: ``--json`` and ``show`` give every field.
+LIST_COLUMNS: dict[str, tuple[str, ...]] = {
     "accelerators": ("id", "name", "tdp_w", "memory_gb", "bf16_tflops", "fp8_tflops", "year"),
     "cpus": ("id", "name", "segment", "cores", "tdp_w", "year"),
     "models": ("id", "name", "architecture", "params_total", "params_active", "estimate", "year"),
@@ -83,7 +84,7 @@ def list_rows(
             {"kind": kind.value, "count": len(entries), "rows": [_row_json(e) for e in entries]}
         )
         return
-    columns = _LIST_COLUMNS[kind.value]
+    columns = LIST_COLUMNS[kind.value]
     table = Table(*columns, title=f"{kind.value} ({len(entries)} rows)")
     for entry in entries:
         cells = [escape(fmt_number(getattr(entry.row, c))) for c in columns]

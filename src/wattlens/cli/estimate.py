@@ -198,7 +198,7 @@ def training_command(
         tokens=parse_count(tokens, "--tokens") if tokens else None,
         active_params=parse_count(active_params, "--active-params") if active_params else None,
         model=model,
-        mfu=_mfu(mfu),
+        mfu=parse_mfu(mfu),
         precision=precision.value,
         boundary=boundary.value,
         pue=pue_value,
@@ -212,7 +212,12 @@ def training_command(
         _render(result, f"Training estimate on {accelerator}")
 
 
-def _mfu(text: str | None) -> float | tuple[float, float] | None:
+def parse_mfu(text: str | None) -> float | tuple[float, float] | None:
+    """Parse ``--mfu``: ``X`` gives a float, ``LOW:HIGH`` a pair, None stays None.
+
+    Raises:
+        typer.BadParameter: The text is not a number or LOW:HIGH.
+    """
     if text is None:
         return None
     try:
@@ -287,7 +292,7 @@ def inference_command(
         model=model,
         params=parse_count(params, "--params") if params else None,
         active_params=parse_count(active_params, "--active-params") if active_params else None,
-        input_tokens=_input_tokens(input_tokens),
+        input_tokens=parse_input_tokens(input_tokens),
         count=count,
         batch=batch,
         precision=precision.value,
@@ -303,7 +308,14 @@ def inference_command(
         _render(result, f"Inference estimate per request on {accelerator}")
 
 
-def _input_tokens(text: str | None) -> Any:
+def parse_input_tokens(text: str | None) -> Any:
+    """Parse ``--input-tokens``: ``N`` or ``LOW:HIGH`` (as :func:`parse_range`); ``0`` is 0.0.
+
+    None stays None (the estimate's default range of prompt lengths).
+
+    Raises:
+        typer.BadParameter: The text is not a count or a range.
+    """
     if text is None:
         return None
     if text.strip() == "0":

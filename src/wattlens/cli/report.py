@@ -10,9 +10,9 @@ import typer
 from wattlens.cli.estimate import (
     BoundaryChoice,
     PrecisionChoice,
-    _input_tokens,
-    _mfu,
     parse_count,
+    parse_input_tokens,
+    parse_mfu,
     parse_range,
 )
 
@@ -145,7 +145,7 @@ def report_training(
         tokens=parse_count(tokens, "--tokens") if tokens else None,
         active_params=parse_count(active_params, "--active-params") if active_params else None,
         model=model,
-        mfu=_mfu(mfu),
+        mfu=parse_mfu(mfu),
         precision=precision.value,
         boundary=boundary.value,
         pue=parse_range(pue, "--pue") if pue else None,
@@ -225,7 +225,7 @@ def report_inference(
         model=model,
         params=parse_count(params, "--params") if params else None,
         active_params=parse_count(active_params, "--active-params") if active_params else None,
-        input_tokens=_input_tokens(input_tokens),
+        input_tokens=parse_input_tokens(input_tokens),
         count=count,
         batch=batch,
         precision=precision.value,

@@ -117,7 +117,7 @@ def list_runs(
     peak_power_w, methods (list), location, co2e_g, water_l, cost_amount,
     cost_currency (null where unknown).
     """
-    since_value = _parse_since(since)
+    since_value = parse_since(since)
     with _open_store() as store:
         total = store.count(name=name, since=since_value)
         runs = store.list_runs(limit=limit or None, name=name, since=since_value)
@@ -150,7 +150,12 @@ def list_runs(
         stdout.print(f"{len(runs)} of {total} runs shown; --limit 0 shows all.")
 
 
-def _parse_since(since: str | None) -> str | None:
+def parse_since(since: str | None) -> str | None:
+    """Check a ``--since`` value: ISO 8601 text is returned as given, None stays None.
+
+    Raises:
+        UsageError: The text is not an ISO 8601 date or time.
+    """
     if since is None:
         return None
     from datetime import datetime
@@ -344,7 +349,11 @@ def show_run(
 
 
 # -- compare -------------------------------------------------------------------------------------
-def _compare_record(m: Measurement, base: Measurement) -> dict[str, Any]:
+def compare_record(m: Measurement, base: Measurement) -> dict[str, Any]:
+    """One run's record of ``wattlens runs compare --json``, with its ratios to ``base``.
+
+    Ratios are None where the baseline is zero or lacks the component.
+    """
     base_components = {c.id: c for c in base.components}
     components: dict[str, dict[str, Any]] = {}
     for c in m.components:
@@ -406,7 +415,7 @@ def compare_runs(
     with _open_store() as store:
         measurements = [store.get(run_id) for run_id in run_ids]
     base = measurements[0]
-    records = [_compare_record(m, base) for m in measurements]
+    records = [compare_record(m, base) for m in measurements]
     if json_output:
         emit_json({"baseline_run_id": base.run_id, "runs": records})
         return
@@ -499,7 +508,7 @@ def export_runs(
     JSON: {"count": number of runs, "runs": [...]} where each run is the full
     record of `wattlens runs show ID --json` (timeline null unless --timeline).
     """
-    since_value = _parse_since(since)
+    since_value = parse_since(since)
     with _open_store() as store:
         if output is None:
             store.export(fmt.value, sys.stdout, name=name, since=since_value, timeline=timeline)

@@ -345,11 +345,17 @@ def impact_rows(impacts: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def run_view(
-    m: Measurement, *, max_points: int = MAX_TIMELINE_POINTS, include_timeline: bool = True
+    m: Measurement,
+    *,
+    max_points: int = MAX_TIMELINE_POINTS,
+    include_timeline: bool = True,
+    timeline_points: int | None = None,
 ) -> dict[str, Any]:
     """Everything a run's report or page shows, as plain data (texts, rows, figures).
 
     ``include_timeline=False`` leaves the power chart out (the dashboard fetches it).
+    ``timeline_points`` is the number of timeline points of a run loaded without
+    them (``Store.get(run_id, timeline=False)``, ``Store.timeline_count``).
     """
     impacts = m.impacts
     summary = [
@@ -406,6 +412,7 @@ def run_view(
     if impacts_fig:
         figures["impacts"] = impacts_fig
     sources = list(impacts.get("sources") or [])
+    n_points = len(m.timeline) if m.timeline else (timeline_points or 0)
     for c in m.components:
         sources.extend(i for i in c.catalog_ids if i not in sources)
     return {
@@ -424,7 +431,7 @@ def run_view(
             ("exit code", "" if m.exit_code is None else str(m.exit_code)),
             ("started (UTC)", m.started_at),
             ("ended (UTC)", m.ended_at),
-            ("timeline", f"{len(m.timeline):,} points" if m.timeline else "none recorded"),
+            ("timeline", f"{n_points:,} points" if n_points else "none recorded"),
         ],
         "host": [(str(k), _cell(v)) for k, v in sorted(m.host.items())],
         "assumptions": [str(a) for a in impacts.get("assumptions") or ()],

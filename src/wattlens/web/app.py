@@ -53,7 +53,6 @@ from wattlens.errors import StoreError, UsageError, WattlensError
 from wattlens.report.figures import (
     MAX_TIMELINE_POINTS,
     compare_figure,
-    downsample_timeline,
     estimate_view,
     run_view,
     timeline_figure,
@@ -408,7 +407,7 @@ def create_app(  # noqa: PLR0915 - one nested function per route
         run_id: str, timeline: Annotated[bool, Query(description="Include every point.")] = False
     ) -> dict[str, Any]:
         """The run's full record; `timeline` is null unless asked for (see `/timeline`)."""
-        data = services.get_run(store, run_id).to_dict()
+        data = services.get_run(store, run_id, timeline=timeline).to_dict()
         if not timeline:
             data["timeline"] = None
         return data
@@ -422,8 +421,7 @@ def create_app(  # noqa: PLR0915 - one nested function per route
 
         Consecutive samples are averaged in buckets of `bucket_size`, which keeps the energy.
         """
-        m = services.get_run(store, run_id)
-        series = downsample_timeline(m.timeline, max_points)
+        m, series = services.run_timeline(store, run_id, max_points)
         labels = {c.id: f"{c.id} ({c.method})" for c in m.components}
         return {**series, "figure": timeline_figure(series, labels)}
 
@@ -552,14 +550,15 @@ def create_app(  # noqa: PLR0915 - one nested function per route
 
     @app.get("/runs/{run_id}", include_in_schema=False, response_class=HTMLResponse)
     def run_page(request: Request, run_id: str) -> HTMLResponse:
-        m = services.get_run(store, run_id)
-        view = run_view(m, include_timeline=False)
+        m = services.get_run(store, run_id, timeline=False)
+        points = store.timeline_count(m.run_id)
+        view = run_view(m, include_timeline=False, timeline_points=points)
         return page(
             request,
             "run.html",
             view=view,
             run_id=m.run_id,
-            has_timeline=bool(m.timeline),
+            has_timeline=points > 0,
             raw={"energy_j": m.energy_j, "duration_s": m.duration_s},
         )
 

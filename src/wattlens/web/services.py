@@ -59,7 +59,7 @@ def list_runs(
     Sorting by start time pages in the database; any other column sorts every
     matching summary (unknown values last).
     """
-    from wattlens.cli.runs import _parse_since
+    from wattlens.cli.runs import parse_since
 
     if sort not in SORT_KEYS:
         raise UsageError(f"cannot sort runs by {sort!r}", hint="sort by " + ", ".join(SORT_KEYS))
@@ -70,7 +70,7 @@ def list_runs(
     if offset < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
     name = name or None
-    since_value = _parse_since(since or None)
+    since_value = parse_since(since or None)
     total = store.count(name=name, since=since_value)
     if sort == "started_at":
         runs = store.list_runs(
@@ -97,14 +97,37 @@ def list_runs(
     }
 
 
-def get_run(store: Store, run_id: str) -> Measurement:
-    """One run with its timeline (``wattlens runs show``)."""
-    return store.get(run_id)
+def get_run(store: Store, run_id: str, *, timeline: bool = True) -> Measurement:
+    """One run (``wattlens runs show``), with its timeline unless ``timeline`` is False.
+
+    Without it, ``timeline`` is None and no timeline row is read (see
+    :func:`run_timeline` and ``Store.timeline_count``).
+    """
+    return store.get(run_id, timeline=timeline)
+
+
+def run_timeline(store: Store, run_id: str, max_points: int) -> tuple[Measurement, dict[str, Any]]:
+    """A run (without its timeline) and its power timeline reduced to ``max_points``.
+
+    The store averages the points in buckets in the database; the series is that of
+    :func:`wattlens.report.figures.downsample_timeline` over the whole timeline.
+    """
+    import math
+
+    from wattlens.report.figures import downsample_timeline
+
+    m = store.get(run_id, timeline=False)
+    source_points = store.timeline_count(m.run_id)
+    series = downsample_timeline(store.timeline(m.run_id, max_points=max_points), max_points)
+    if source_points:
+        series["source_points"] = source_points
+        series["bucket_size"] = max(1, math.ceil(source_points / max_points))
+    return m, series
 
 
 def compare_runs(store: Store, run_ids: list[str]) -> dict[str, Any]:
     """``wattlens runs compare --json``: the first run is the baseline."""
-    from wattlens.cli.runs import _compare_record
+    from wattlens.cli.runs import compare_record
 
     run_ids = [r for r in run_ids if r]
     if len(run_ids) < 2:
@@ -113,11 +136,11 @@ def compare_runs(store: Store, run_ids: list[str]) -> dict[str, Any]:
         )
     if len(run_ids) > MAX_COMPARE:
         raise UsageError(f"compare takes at most {MAX_COMPARE} runs, got {len(run_ids)}")
-    measurements = [store.get(run_id) for run_id in run_ids]
+    measurements = [store.get(run_id, timeline=False) for run_id in run_ids]
     base = measurements[0]
     return {
         "baseline_run_id": base.run_id,
-        "runs": [_compare_record(m, base) for m in measurements],
+        "runs": [compare_record(m, base) for m in measurements],
     }
 
 
@@ -156,9 +179,9 @@ def catalog_row(kind: str, name: str) -> dict[str, Any]:
 
 def catalog_columns(kind: str) -> tuple[str, ...]:
     """The columns ``wattlens catalog ls KIND`` shows."""
-    from wattlens.cli.catalog import _LIST_COLUMNS
+    from wattlens.cli.catalog import LIST_COLUMNS
 
-    return _LIST_COLUMNS.get(kind, ("id", "name", "year"))
+    return LIST_COLUMNS.get(kind, ("id", "name", "year"))
 
 
 # -- estimates -------------------------------------------------------------------------------------
@@ -256,7 +279,7 @@ def _require(form: dict[str, str], name: str, hint: str) -> str:
 def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
     """``wattlens estimate training`` from text inputs; returns the estimate and the inputs."""
     from wattlens import estimate
-    from wattlens.cli.estimate import _mfu, parse_count
+    from wattlens.cli.estimate import parse_count, parse_mfu
 
     f = _clean(form)
     accelerator = _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
@@ -273,7 +296,7 @@ def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[st
         tokens=count_of("tokens"),
         active_params=count_of("active_params"),
         model=f.get("model"),
-        mfu=_parsed("mfu", lambda: _mfu(f.get("mfu"))),
+        mfu=_parsed("mfu", lambda: parse_mfu(f.get("mfu"))),
         **_common(f, "facility"),
     )
     return result, f
@@ -282,7 +305,7 @@ def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[st
 def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
     """``wattlens estimate inference`` from text inputs; returns the estimate and the inputs."""
     from wattlens import estimate
-    from wattlens.cli.estimate import _input_tokens, parse_count
+    from wattlens.cli.estimate import parse_count, parse_input_tokens
 
     f = _clean(form)
     accelerator = _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
@@ -299,7 +322,7 @@ def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[s
         model=f.get("model"),
         params=count_of("params"),
         active_params=count_of("active_params"),
-        input_tokens=_parsed("input_tokens", lambda: _input_tokens(f.get("input_tokens"))),
+        input_tokens=_parsed("input_tokens", lambda: parse_input_tokens(f.get("input_tokens"))),
         count=_int("count", f["count"], 1) if "count" in f else None,
         batch=_float("batch", f["batch"]) if "batch" in f else None,
         **_common(f, "server"),
