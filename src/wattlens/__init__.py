@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wattlens._version import __version__
 
 if TYPE_CHECKING:
+    from wattlens import equivalents, estimate, impacts, physics, scenario
     from wattlens.api import measure, measured
     from wattlens.catalog import Catalog, get_catalog
     from wattlens.errors import (
@@ -51,13 +52,26 @@ __all__ = [
     "UsageError",
     "WattlensError",
     "__version__",
+    "equivalents",
+    "estimate",
     "get_catalog",
+    "impacts",
     "measure",
     "measured",
+    "physics",
+    "scenario",
 ]
 
 
+#: Subpackages reachable as attributes: ``wattlens.estimate.inference(...)``.
+_SUBMODULES = ("estimate", "scenario", "impacts", "equivalents", "physics")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        module_object = importlib.import_module(f"wattlens.{name}")
+        globals()[name] = module_object
+        return module_object
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'wattlens' has no attribute {name!r}")
