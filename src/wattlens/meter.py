@@ -250,6 +250,11 @@ class Meter:
             else None
         )
         warnings = list(extra_warnings)
+        if not components:
+            warnings.append(
+                "no sensor and no model could cover this machine: nothing was measured "
+                "(see `wattlens doctor`)"
+            )
         if any(c.method == "modeled" for c in components):
             warnings.append(
                 "modelled components: no hardware energy sensor covers them; see `wattlens doctor`"

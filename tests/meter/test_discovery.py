@@ -94,3 +94,19 @@ def test_doctor_reports_every_backend(cli: Any) -> None:
     human = cli("doctor")
     assert human.exit_code == 0
     assert "rapl" in human.stdout
+
+
+def test_model_without_proc_is_skipped_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wattlens.sensors import procfs
+
+    def no_proc(*args: object) -> object:
+        raise FileNotFoundError(2, "No such file or directory", "/proc/stat")
+
+    monkeypatch.setattr(procfs, "machine_cpu_times", no_proc)
+    found = discover(rapl_root=tmp_path / "none", nvml_module=FakeNvml([]))
+    model = next(p for p in found.probes if p.backend == "model")
+    assert not model.available
+    assert "/proc" in model.reason
+    assert found.sensors == ()

@@ -171,3 +171,11 @@ def test_measure_context_manager_and_decorator() -> None:
     last = step.last_measurement  # type: ignore[attr-defined]
     assert last.name == "step"
     assert last.status == "completed"
+
+
+def test_a_meter_without_sensors_says_nothing_was_measured() -> None:
+    meter = Meter([])
+    meter.begin("w")
+    result = meter.end("w")
+    assert result.energy_j == 0
+    assert any("nothing was measured" in w for w in result.warnings)

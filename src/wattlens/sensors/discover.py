@@ -92,7 +92,19 @@ def discover(
     if use_model and (need_cpu or need_ram):
         from wattlens.sensors.model import ModelSensor
 
-        model = ModelSensor(include_cpu=need_cpu, include_ram=need_ram)
+        try:
+            model = ModelSensor(include_cpu=need_cpu, include_ram=need_ram)
+            model.read()  # the model reads /proc: fail here, with a reason, not mid-run
+        except OSError as exc:
+            probes.append(
+                Probe(
+                    "model",
+                    False,
+                    f"the utilisation model needs Linux /proc ({exc.strerror or exc})",
+                    "measure on Linux, or with an NVIDIA or AMD GPU sensor",
+                )
+            )
+            return Discovery(tuple(sensors), tuple(probes))
         covered = " and ".join(p for p, n in (("CPU", need_cpu), ("RAM", need_ram)) if n)
         probes.append(
             Probe(
