@@ -132,48 +132,165 @@ _JSON_HELP = (
 )
 
 
+# Options shared by `wattlens estimate` and `wattlens report estimate`.
+AcceleratorOpt = Annotated[
+    str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
+]
+TrainCountOpt = Annotated[
+    int | None, typer.Option("--count", "-n", min=1, help="Number of accelerators.")
+]
+AcceleratorHoursOpt = Annotated[
+    str | None, typer.Option("--accelerator-hours", help="Accelerator-hours of the run.")
+]
+DaysOpt = Annotated[float | None, typer.Option("--days", help="Wall-clock days (with --count).")]
+TrainParamsOpt = Annotated[
+    str | None, typer.Option("--params", help="Total parameters (7e10, 70B).")
+]
+TokensOpt = Annotated[str | None, typer.Option("--tokens", help="Training tokens (2T).")]
+ActiveParamsOpt = Annotated[
+    str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
+]
+TrainModelOpt = Annotated[
+    str | None, typer.Option("--model", "-m", help="Catalog model instead of --params.")
+]
+MfuOpt = Annotated[
+    str | None, typer.Option("--mfu", help="Model-FLOP utilisation, X or LOW:HIGH in (0, 1].")
+]
+TrainPrecisionOpt = Annotated[
+    PrecisionChoice, typer.Option("--precision", help="Training precision.")
+]
+BoundaryOpt = Annotated[BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")]
+PueOpt = Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")]
+LocationOpt = Annotated[
+    str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
+]
+SamplesOpt = Annotated[int, typer.Option("--samples", min=100, help="Monte Carlo samples.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+OutputTokensOpt = Annotated[
+    str, typer.Option("--output-tokens", help="Generated tokens per request.")
+]
+InferModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Catalog model.")]
+InferParamsOpt = Annotated[str | None, typer.Option("--params", help="Total parameters (8e9, 8B).")]
+InputTokensOpt = Annotated[
+    str | None, typer.Option("--input-tokens", help="Prompt tokens, N or LOW:HIGH.")
+]
+InferCountOpt = Annotated[
+    int | None,
+    typer.Option("--count", "-n", min=1, help="Accelerators per replica (default: fit)."),
+]
+BatchOpt = Annotated[
+    float | None, typer.Option("--batch", help="Concurrent requests (default 64).")
+]
+InferPrecisionOpt = Annotated[
+    PrecisionChoice, typer.Option("--precision", help="Weight precision.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+DEFAULT_SAMPLES = 20_000
+DEFAULT_SEED = 20240420
+
+
+def _count_or_none(text: str | None, what: str) -> float | None:
+    return parse_count(text, what) if text else None
+
+
+def training_from_options(
+    *,
+    accelerator: str,
+    count: int | None,
+    accelerator_hours: str | None,
+    days: float | None,
+    params: str | None,
+    tokens: str | None,
+    active_params: str | None,
+    model: str | None,
+    mfu: str | None,
+    precision: PrecisionChoice,
+    boundary: BoundaryChoice,
+    pue: str | None,
+    location: str | None,
+    samples: int,
+    seed: int,
+) -> Estimate:
+    """Parse the training options as typed on the command line and run the estimate."""
+    from wattlens import estimate
+
+    return estimate.training(
+        accelerator=accelerator,
+        count=count,
+        accelerator_hours=_count_or_none(accelerator_hours, "--accelerator-hours"),
+        days=days,
+        params=_count_or_none(params, "--params"),
+        tokens=_count_or_none(tokens, "--tokens"),
+        active_params=_count_or_none(active_params, "--active-params"),
+        model=model,
+        mfu=parse_mfu(mfu),
+        precision=precision.value,
+        boundary=boundary.value,
+        pue=parse_range(pue, "--pue") if pue else None,
+        location=location,
+        samples=samples,
+        seed=seed,
+    )
+
+
+def inference_from_options(
+    *,
+    output_tokens: str,
+    accelerator: str,
+    model: str | None,
+    params: str | None,
+    active_params: str | None,
+    input_tokens: str | None,
+    count: int | None,
+    batch: float | None,
+    precision: PrecisionChoice,
+    boundary: BoundaryChoice,
+    pue: str | None,
+    location: str | None,
+    samples: int,
+    seed: int,
+) -> Estimate:
+    """Parse the inference options as typed on the command line and run the estimate."""
+    from wattlens import estimate
+
+    if model is None and params is None:
+        raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
+    return estimate.inference(
+        output_tokens=parse_count(output_tokens, "--output-tokens"),
+        accelerator=accelerator,
+        model=model,
+        params=_count_or_none(params, "--params"),
+        active_params=_count_or_none(active_params, "--active-params"),
+        input_tokens=parse_input_tokens(input_tokens),
+        count=count,
+        batch=batch,
+        precision=precision.value,
+        boundary=boundary.value,
+        pue=parse_range(pue, "--pue") if pue else None,
+        location=location,
+        samples=samples,
+        seed=seed,
+    )
+
+
 @app.command("training")
 def training_command(
-    accelerator: Annotated[
-        str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
-    ],
-    count: Annotated[
-        int | None, typer.Option("--count", "-n", min=1, help="Number of accelerators.")
-    ] = None,
-    accelerator_hours: Annotated[
-        str | None, typer.Option("--accelerator-hours", help="Accelerator-hours of the run.")
-    ] = None,
-    days: Annotated[
-        float | None, typer.Option("--days", help="Wall-clock days (with --count).")
-    ] = None,
-    params: Annotated[
-        str | None, typer.Option("--params", help="Total parameters (7e10, 70B).")
-    ] = None,
-    tokens: Annotated[str | None, typer.Option("--tokens", help="Training tokens (2T).")] = None,
-    active_params: Annotated[
-        str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Catalog model instead of --params.")
-    ] = None,
-    mfu: Annotated[
-        str | None, typer.Option("--mfu", help="Model-FLOP utilisation, X or LOW:HIGH in (0, 1].")
-    ] = None,
-    precision: Annotated[
-        PrecisionChoice, typer.Option("--precision", help="Training precision.")
-    ] = PrecisionChoice.bf16,
-    boundary: Annotated[
-        BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")
-    ] = BoundaryChoice.facility,
-    pue: Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")] = None,
-    location: Annotated[
-        str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
-    ] = None,
-    samples: Annotated[
-        int, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20240420,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    accelerator: AcceleratorOpt,
+    count: TrainCountOpt = None,
+    accelerator_hours: AcceleratorHoursOpt = None,
+    days: DaysOpt = None,
+    params: TrainParamsOpt = None,
+    tokens: TokensOpt = None,
+    active_params: ActiveParamsOpt = None,
+    model: TrainModelOpt = None,
+    mfu: MfuOpt = None,
+    precision: TrainPrecisionOpt = PrecisionChoice.bf16,
+    boundary: BoundaryOpt = BoundaryChoice.facility,
+    pue: PueOpt = None,
+    location: LocationOpt = None,
+    samples: SamplesOpt = DEFAULT_SAMPLES,
+    seed: SeedOpt = DEFAULT_SEED,
+    json_output: JsonOpt = False,
 ) -> None:
     """Estimate the energy of a training run.
 
@@ -184,28 +301,12 @@ def training_command(
 
     Example: wattlens estimate training -a "V100 SXM2 32GB" -n 10000 --days 14.8 --pue 1.1
     """
-    from wattlens import estimate
-
-    pue_value = parse_range(pue, "--pue") if pue else None
-    result = estimate.training(
-        accelerator=accelerator,
-        count=count,
-        accelerator_hours=(
-            parse_count(accelerator_hours, "--accelerator-hours") if accelerator_hours else None
-        ),
-        days=days,
-        params=parse_count(params, "--params") if params else None,
-        tokens=parse_count(tokens, "--tokens") if tokens else None,
-        active_params=parse_count(active_params, "--active-params") if active_params else None,
-        model=model,
-        mfu=parse_mfu(mfu),
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=pue_value,
-        location=location,
-        samples=samples,
+    result = training_from_options(
+        accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
+        params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
+        precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
         seed=seed,
-    )
+    )  # fmt: skip
     if json_output:
         emit_json(result.to_dict())
     else:
@@ -233,44 +334,21 @@ def parse_mfu(text: str | None) -> float | tuple[float, float] | None:
 
 @app.command("inference")
 def inference_command(
-    output_tokens: Annotated[
-        str, typer.Option("--output-tokens", help="Generated tokens per request.")
-    ],
-    accelerator: Annotated[
-        str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
-    ],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Catalog model.")] = None,
-    params: Annotated[
-        str | None, typer.Option("--params", help="Total parameters (8e9, 8B).")
-    ] = None,
-    active_params: Annotated[
-        str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
-    ] = None,
-    input_tokens: Annotated[
-        str | None, typer.Option("--input-tokens", help="Prompt tokens, N or LOW:HIGH.")
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option("--count", "-n", min=1, help="Accelerators per replica (default: fit)."),
-    ] = None,
-    batch: Annotated[
-        float | None, typer.Option("--batch", help="Concurrent requests (default 64).")
-    ] = None,
-    precision: Annotated[
-        PrecisionChoice, typer.Option("--precision", help="Weight precision.")
-    ] = PrecisionChoice.bf16,
-    boundary: Annotated[
-        BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")
-    ] = BoundaryChoice.server,
-    pue: Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")] = None,
-    location: Annotated[
-        str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
-    ] = None,
-    samples: Annotated[
-        int, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20240420,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    output_tokens: OutputTokensOpt,
+    accelerator: AcceleratorOpt,
+    model: InferModelOpt = None,
+    params: InferParamsOpt = None,
+    active_params: ActiveParamsOpt = None,
+    input_tokens: InputTokensOpt = None,
+    count: InferCountOpt = None,
+    batch: BatchOpt = None,
+    precision: InferPrecisionOpt = PrecisionChoice.bf16,
+    boundary: BoundaryOpt = BoundaryChoice.server,
+    pue: PueOpt = None,
+    location: LocationOpt = None,
+    samples: SamplesOpt = DEFAULT_SAMPLES,
+    seed: SeedOpt = DEFAULT_SEED,
+    json_output: JsonOpt = False,
 ) -> None:
     """Estimate the energy of one LLM request (prefill + decode).
 
@@ -282,26 +360,12 @@ def inference_command(
     Example: wattlens estimate inference -m llama-3.1-70b --output-tokens 400
     -a "H100 SXM" --batch 64
     """
-    from wattlens import estimate
-
-    if model is None and params is None:
-        raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
-    result = estimate.inference(
-        output_tokens=parse_count(output_tokens, "--output-tokens"),
-        accelerator=accelerator,
-        model=model,
-        params=parse_count(params, "--params") if params else None,
-        active_params=parse_count(active_params, "--active-params") if active_params else None,
-        input_tokens=parse_input_tokens(input_tokens),
-        count=count,
-        batch=batch,
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=parse_range(pue, "--pue") if pue else None,
-        location=location,
-        samples=samples,
+    result = inference_from_options(
+        output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
+        active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
+        precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
         seed=seed,
-    )
+    )  # fmt: skip
     if json_output:
         emit_json(result.to_dict())
     else:

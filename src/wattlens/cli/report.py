@@ -7,17 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wattlens.cli.estimate import (
-    BoundaryChoice,
-    PrecisionChoice,
-    parse_count,
-    parse_input_tokens,
-    parse_mfu,
-    parse_range,
-)
+from wattlens.cli import estimate as est
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from wattlens.estimate import Estimate
 
 app = typer.Typer(
     help=(
@@ -83,45 +78,21 @@ def report_run(
 
 @estimate_app.command("training")
 def report_training(
-    accelerator: Annotated[
-        str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
-    ],
-    count: Annotated[
-        int | None, typer.Option("--count", "-n", min=1, help="Number of accelerators.")
-    ] = None,
-    accelerator_hours: Annotated[
-        str | None, typer.Option("--accelerator-hours", help="Accelerator-hours of the run.")
-    ] = None,
-    days: Annotated[
-        float | None, typer.Option("--days", help="Wall-clock days (with --count).")
-    ] = None,
-    params: Annotated[
-        str | None, typer.Option("--params", help="Total parameters (7e10, 70B).")
-    ] = None,
-    tokens: Annotated[str | None, typer.Option("--tokens", help="Training tokens (2T).")] = None,
-    active_params: Annotated[
-        str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Catalog model instead of --params.")
-    ] = None,
-    mfu: Annotated[
-        str | None, typer.Option("--mfu", help="Model-FLOP utilisation, X or LOW:HIGH in (0, 1].")
-    ] = None,
-    precision: Annotated[
-        PrecisionChoice, typer.Option("--precision", help="Training precision.")
-    ] = PrecisionChoice.bf16,
-    boundary: Annotated[
-        BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")
-    ] = BoundaryChoice.facility,
-    pue: Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")] = None,
-    location: Annotated[
-        str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
-    ] = None,
-    samples: Annotated[
-        int, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20240420,
+    accelerator: est.AcceleratorOpt,
+    count: est.TrainCountOpt = None,
+    accelerator_hours: est.AcceleratorHoursOpt = None,
+    days: est.DaysOpt = None,
+    params: est.TrainParamsOpt = None,
+    tokens: est.TokensOpt = None,
+    active_params: est.ActiveParamsOpt = None,
+    model: est.TrainModelOpt = None,
+    mfu: est.MfuOpt = None,
+    precision: est.TrainPrecisionOpt = est.PrecisionChoice.bf16,
+    boundary: est.BoundaryOpt = est.BoundaryChoice.facility,
+    pue: est.PueOpt = None,
+    location: est.LocationOpt = None,
+    samples: est.SamplesOpt = est.DEFAULT_SAMPLES,
+    seed: est.SeedOpt = est.DEFAULT_SEED,
     output: OutputOption = None,
     png: PngOption = None,
 ) -> None:
@@ -131,79 +102,38 @@ def report_training(
 
     Example: wattlens report estimate training -a "H100 SXM" --params 70B --tokens 2T -o t.html
     """
-    from wattlens import estimate
-    from wattlens.report import estimate_report, estimate_view
-
-    result = estimate.training(
-        accelerator=accelerator,
-        count=count,
-        accelerator_hours=(
-            parse_count(accelerator_hours, "--accelerator-hours") if accelerator_hours else None
-        ),
-        days=days,
-        params=parse_count(params, "--params") if params else None,
-        tokens=parse_count(tokens, "--tokens") if tokens else None,
-        active_params=parse_count(active_params, "--active-params") if active_params else None,
-        model=model,
-        mfu=parse_mfu(mfu),
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=parse_range(pue, "--pue") if pue else None,
-        location=location,
-        samples=samples,
+    result = est.training_from_options(
+        accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
+        params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
+        precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
         seed=seed,
-    )
+    )  # fmt: skip
     inputs = {
         "accelerator": accelerator, "count": count, "accelerator-hours": accelerator_hours,
         "days": days, "params": params, "tokens": tokens, "active params": active_params,
         "model": model, "mfu": mfu, "precision": precision.value, "boundary": boundary.value,
         "pue": pue, "location": location, "samples": samples, "seed": seed,
     }  # fmt: skip
-    title = f"Training estimate on {accelerator}"
-    html = estimate_report(result, title=title, inputs=inputs)
-    figures = estimate_view(result, title=title)["figures"]
-    _finish(html, figures, output or Path("wattlens-estimate-training.html"), png)
+    _finish_estimate(result, f"Training estimate on {accelerator}", inputs,
+                     output or Path("wattlens-estimate-training.html"), png)  # fmt: skip
 
 
 @estimate_app.command("inference")
 def report_inference(
-    output_tokens: Annotated[
-        str, typer.Option("--output-tokens", help="Generated tokens per request.")
-    ],
-    accelerator: Annotated[
-        str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
-    ],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Catalog model.")] = None,
-    params: Annotated[
-        str | None, typer.Option("--params", help="Total parameters (8e9, 8B).")
-    ] = None,
-    active_params: Annotated[
-        str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
-    ] = None,
-    input_tokens: Annotated[
-        str | None, typer.Option("--input-tokens", help="Prompt tokens, N or LOW:HIGH.")
-    ] = None,
-    count: Annotated[
-        int | None,
-        typer.Option("--count", "-n", min=1, help="Accelerators per replica (default: fit)."),
-    ] = None,
-    batch: Annotated[
-        float | None, typer.Option("--batch", help="Concurrent requests (default 64).")
-    ] = None,
-    precision: Annotated[
-        PrecisionChoice, typer.Option("--precision", help="Weight precision.")
-    ] = PrecisionChoice.bf16,
-    boundary: Annotated[
-        BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")
-    ] = BoundaryChoice.server,
-    pue: Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")] = None,
-    location: Annotated[
-        str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
-    ] = None,
-    samples: Annotated[
-        int, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20240420,
+    output_tokens: est.OutputTokensOpt,
+    accelerator: est.AcceleratorOpt,
+    model: est.InferModelOpt = None,
+    params: est.InferParamsOpt = None,
+    active_params: est.ActiveParamsOpt = None,
+    input_tokens: est.InputTokensOpt = None,
+    count: est.InferCountOpt = None,
+    batch: est.BatchOpt = None,
+    precision: est.InferPrecisionOpt = est.PrecisionChoice.bf16,
+    boundary: est.BoundaryOpt = est.BoundaryChoice.server,
+    pue: est.PueOpt = None,
+    location: est.LocationOpt = None,
+    samples: est.SamplesOpt = est.DEFAULT_SAMPLES,
+    seed: est.SeedOpt = est.DEFAULT_SEED,
     output: OutputOption = None,
     png: PngOption = None,
 ) -> None:
@@ -214,27 +144,12 @@ def report_inference(
     Example: wattlens report estimate inference -m llama-3.1-70b --output-tokens 400
     -a "H100 SXM" --batch 64 -o inference.html
     """
-    from wattlens import estimate
-    from wattlens.report import estimate_report, estimate_view
-
-    if model is None and params is None:
-        raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
-    result = estimate.inference(
-        output_tokens=parse_count(output_tokens, "--output-tokens"),
-        accelerator=accelerator,
-        model=model,
-        params=parse_count(params, "--params") if params else None,
-        active_params=parse_count(active_params, "--active-params") if active_params else None,
-        input_tokens=parse_input_tokens(input_tokens),
-        count=count,
-        batch=batch,
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=parse_range(pue, "--pue") if pue else None,
-        location=location,
-        samples=samples,
+    result = est.inference_from_options(
+        output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
+        active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
+        precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
         seed=seed,
-    )
+    )  # fmt: skip
     inputs = {
         "model": model, "params": params, "active params": active_params,
         "output tokens": output_tokens, "input tokens": input_tokens,
@@ -242,10 +157,17 @@ def report_inference(
         "precision": precision.value, "boundary": boundary.value, "pue": pue,
         "location": location, "samples": samples, "seed": seed,
     }  # fmt: skip
-    title = f"Inference estimate per request on {accelerator}"
+    _finish_estimate(result, f"Inference estimate per request on {accelerator}", inputs,
+                     output or Path("wattlens-estimate-inference.html"), png)  # fmt: skip
+
+
+def _finish_estimate(
+    result: Estimate, title: str, inputs: Mapping[str, Any], output: Path, png: Path | None
+) -> None:
+    from wattlens.report import estimate_report, estimate_view
+
     html = estimate_report(result, title=title, inputs=inputs)
-    figures = estimate_view(result, title=title)["figures"]
-    _finish(html, figures, output or Path("wattlens-estimate-inference.html"), png)
+    _finish(html, estimate_view(result, title=title)["figures"], output, png)
 
 
 @app.command("scenario")
