@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattlens.errors import SensorError, SensorPermissionError
-from wattlens.sensors.base import Component, Probe, Reading
+from wattlens.sensors.base import Component, Probe, Reading, probe_and_close, start_sensor
 from wattlens.sensors.wrap import WrapAccumulator
 
 INSTALL_HINT = (
@@ -255,6 +255,34 @@ class AmdSmiSensor:
         self._call("shut down", self._smi.amdsmi_shut_down)
 
 
+def open_amdsmi(amdsmi_module: Any | None = None) -> tuple[AmdSmiSensor | None, Probe]:
+    """Start AMD SMI once: the sensor (None where it cannot run) and why; never raises.
+
+    Args:
+        amdsmi_module: A module with the ``amdsmi`` API (default: import ``amdsmi``).
+    """
+    if amdsmi_module is None:
+        try:
+            amdsmi_module = _load_amdsmi()
+        except ImportError:
+            return None, Probe(
+                backend="amdsmi",
+                available=False,
+                reason="the amdsmi package is not installed",
+                fix=INSTALL_HINT,
+            )
+        except Exception as exc:  # amdsmi loads libamd_smi.so at import and can fail there
+            return None, Probe(
+                backend="amdsmi",
+                available=False,
+                reason=f"amdsmi failed to load: {exc}",
+                fix="install ROCm (libamd_smi.so) matching the amdsmi package",
+            )
+    module = amdsmi_module
+    sensor, probe = start_sensor("amdsmi", "AMD SMI", lambda: AmdSmiSensor(amdsmi_module=module))
+    return (sensor if isinstance(sensor, AmdSmiSensor) else None), probe
+
+
 def probe_amdsmi(amdsmi_module: Any | None = None) -> Probe:
     """Say whether AMD SMI can be used here and why not; never raises.
 
@@ -264,35 +292,4 @@ def probe_amdsmi(amdsmi_module: Any | None = None) -> Probe:
     Returns:
         A :class:`~wattlens.sensors.base.Probe` listing the GPUs and their method.
     """
-    if amdsmi_module is None:
-        try:
-            amdsmi_module = _load_amdsmi()
-        except ImportError:
-            return Probe(
-                backend="amdsmi",
-                available=False,
-                reason="the amdsmi package is not installed",
-                fix=INSTALL_HINT,
-            )
-        except Exception as exc:  # amdsmi loads libamd_smi.so at import and can fail there
-            return Probe(
-                backend="amdsmi",
-                available=False,
-                reason=f"amdsmi failed to load: {exc}",
-                fix="install ROCm (libamd_smi.so) matching the amdsmi package",
-            )
-    try:
-        sensor = AmdSmiSensor(amdsmi_module=amdsmi_module)
-    except SensorError as exc:
-        return Probe(backend="amdsmi", available=False, reason=exc.message, fix=exc.hint)
-    except Exception as exc:  # a probe must never raise; say what happened instead
-        return Probe(backend="amdsmi", available=False, reason=f"AMD SMI failed: {exc!r}")
-    components = tuple(sensor.components())
-    notes = list(sensor.notes)
-    try:
-        sensor.close()
-    except SensorError as exc:
-        notes.append(exc.message)
-    listed = ", ".join(f"{c.id} {c.name} ({c.method})" for c in components)
-    reason = f"found {listed}" + "".join(f"; {n}" for n in notes)
-    return Probe(backend="amdsmi", available=True, reason=reason, components=components)
+    return probe_and_close(open_amdsmi(amdsmi_module))

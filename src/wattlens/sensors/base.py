@@ -17,6 +17,7 @@ Every component states its ``method``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -92,3 +93,45 @@ class Probe:
     reason: str
     fix: str | None = None
     components: tuple[Component, ...] = ()
+
+
+def start_sensor(
+    backend: str, label: str, start: Callable[[], Sensor]
+) -> tuple[Sensor | None, Probe]:
+    """Start a sensor and describe it as a :class:`Probe`; never raises.
+
+    The started sensor is returned so that discovery uses it instead of
+    starting the backend a second time.
+
+    Args:
+        backend: the probe's backend name (``nvml``, ``amdsmi``).
+        label: how to name the library in an unexpected error (``NVML``).
+        start: builds the sensor; may raise :class:`~wattlens.errors.SensorError`.
+    """
+    from wattlens.errors import SensorError
+
+    try:
+        sensor = start()
+    except SensorError as exc:
+        return None, Probe(backend=backend, available=False, reason=exc.message, fix=exc.hint)
+    except Exception as exc:  # a probe must never raise; say what happened instead
+        return None, Probe(backend=backend, available=False, reason=f"{label} failed: {exc!r}")
+    components = tuple(sensor.components())
+    listed = ", ".join(f"{c.id} {c.name} ({c.method})" for c in components)
+    notes = "".join(f"; {n}" for n in getattr(sensor, "notes", ()))
+    return sensor, Probe(backend, True, f"found {listed}{notes}", components=components)
+
+
+def probe_and_close(opened: tuple[Sensor | None, Probe]) -> Probe:
+    """The probe of a just-started sensor, which is closed again (for ``doctor``)."""
+    from dataclasses import replace
+
+    from wattlens.errors import SensorError
+
+    sensor, probe = opened
+    if sensor is not None:
+        try:
+            sensor.close()
+        except SensorError as exc:
+            probe = replace(probe, reason=f"{probe.reason}; {exc.message}")
+    return probe

@@ -58,23 +58,11 @@ def discover(
     sensors: list[Sensor] = []
     probes: list[Probe] = []
 
-    gpu, report = _try(
-        "nvml",
-        lambda: nvml.probe_nvml(nvml_module),
-        lambda: nvml.NvmlSensor(nvml_module=nvml_module),
-    )
-    probes.append(report)
-    if gpu is not None:
-        sensors.append(gpu)
-
-    amd_gpu, report = _try(
-        "amdsmi",
-        lambda: amd.probe_amdsmi(amdsmi_module),
-        lambda: amd.AmdSmiSensor(amdsmi_module=amdsmi_module),
-    )
-    probes.append(report)
-    if amd_gpu is not None:
-        sensors.append(amd_gpu)
+    # GPU backends are started once: the probe and the sensor come from the same start.
+    for sensor, report in (nvml.open_nvml(nvml_module), amd.open_amdsmi(amdsmi_module)):
+        probes.append(report)
+        if sensor is not None:
+            sensors.append(sensor)
 
     root = rapl_root or rapl.DEFAULT_ROOT
     cpu, report = _try(

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattlens.errors import SensorError, SensorPermissionError
-from wattlens.sensors.base import Component, Probe, Reading
+from wattlens.sensors.base import Component, Probe, Reading, probe_and_close, start_sensor
 from wattlens.sensors.wrap import WrapAccumulator
 
 INSTALL_HINT = "install the NVIDIA extra: pip install 'wattlens[nvidia]'"
@@ -426,6 +426,32 @@ class NvmlSensor:
             raise
 
 
+def open_nvml(
+    nvml_module: Any | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[NvmlSensor | None, Probe]:
+    """Start NVML once: the sensor (None where it cannot run) and why; never raises.
+
+    Args:
+        nvml_module: A module with the ``pynvml`` API (default: import ``pynvml``).
+        environ: Where to read ``CUDA_VISIBLE_DEVICES`` (default ``os.environ``).
+    """
+    if nvml_module is None:
+        try:
+            nvml_module = _load_pynvml()
+        except ImportError:
+            return None, Probe(
+                backend="nvml",
+                available=False,
+                reason="nvidia-ml-py (module pynvml) is not installed",
+                fix=INSTALL_HINT,
+            )
+    module = nvml_module
+    sensor, probe = start_sensor(
+        "nvml", "NVML", lambda: NvmlSensor(nvml_module=module, environ=environ)
+    )
+    return (sensor if isinstance(sensor, NvmlSensor) else None), probe
+
+
 def probe_nvml(nvml_module: Any | None = None, environ: Mapping[str, str] | None = None) -> Probe:
     """Say whether NVML can be used here and why not; never raises.
 
@@ -437,28 +463,4 @@ def probe_nvml(nvml_module: Any | None = None, environ: Mapping[str, str] | None
         A :class:`~wattlens.sensors.base.Probe` listing the GPUs and which have
         an energy counter.
     """
-    if nvml_module is None:
-        try:
-            nvml_module = _load_pynvml()
-        except ImportError:
-            return Probe(
-                backend="nvml",
-                available=False,
-                reason="nvidia-ml-py (module pynvml) is not installed",
-                fix=INSTALL_HINT,
-            )
-    try:
-        sensor = NvmlSensor(nvml_module=nvml_module, environ=environ)
-    except SensorError as exc:
-        return Probe(backend="nvml", available=False, reason=exc.message, fix=exc.hint)
-    except Exception as exc:  # a probe must never raise; say what happened instead
-        return Probe(backend="nvml", available=False, reason=f"NVML failed: {exc!r}")
-    components = tuple(sensor.components())
-    notes = list(sensor.notes)
-    try:
-        sensor.close()
-    except SensorError as exc:
-        notes.append(exc.message)
-    listed = ", ".join(f"{c.id} {c.name} ({c.method})" for c in components)
-    reason = f"found {listed}" + "".join(f"; {n}" for n in notes)
-    return Probe(backend="nvml", available=True, reason=reason, components=components)
+    return probe_and_close(open_nvml(nvml_module, environ))
