@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import typer
@@ -11,21 +10,18 @@ from rich.table import Table
 
 from wattlens.cli._output import emit_json, stdout
 
-_ENERGY_UNITS = {"j": 1.0, "wh": 3600.0, "kwh": 3.6e6, "mwh": 3.6e9, "gwh": 3.6e12, "twh": 3.6e15}
-
 
 def parse_energy(text: str) -> float:
-    """``500000 kWh``, ``1.3 GWh``, ``2e9 J`` → joules."""
-    match = re.fullmatch(r"\s*([0-9][0-9_,]*\.?[0-9]*(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]+)\s*", text)
-    if not match or match.group(2).lower() not in _ENERGY_UNITS:
+    """``500000 kWh``, ``1.3 GWh``, ``50万千瓦时``, ``2e9 J`` → joules (the claims parser)."""
+    from wattlens.quantity import parse_quantity
+
+    quantity = parse_quantity(text)
+    if quantity.dimension != "energy" or quantity.low < 0:
         raise typer.BadParameter(
             f"{text!r} is not an energy (write e.g. '500000 kWh', '1.3 GWh', '2e9 J')",
             param_hint="ENERGY",
         )
-    value = float(match.group(1).replace(",", "").replace("_", ""))
-    if value < 0:
-        raise typer.BadParameter("energy must not be negative", param_hint="ENERGY")
-    return value * _ENERGY_UNITS[match.group(2).lower()]
+    return quantity.value
 
 
 def equivalents(
