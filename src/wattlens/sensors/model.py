@@ -71,14 +71,6 @@ class CpuProfile:
     """``catalog`` (the CPU is in the catalog) or ``per-thread-rule``."""
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def resolve_cpu_profile(
     model_name: str | None, logical_cpus: int, catalog: Catalog | None = None
 ) -> CpuProfile:
@@ -119,13 +111,14 @@ def resolve_cpu_profile(
         and (segment is None or r.segment == segment)
     ] or rows
     per_thread = [r.tdp_w / r.threads for r in subset if r.tdp_w and r.threads]
+    deciles = statistics.quantiles(per_thread, n=10, method="inclusive")
     scope = " ".join(p for p in (vendor and vendor.upper(), segment) if p) or "all"
     return CpuProfile(
         model_name=name,
         logical_cpus=logical_cpus,
         w_per_thread=statistics.median(per_thread),
-        w_per_thread_low=_quantile(per_thread, 0.1),
-        w_per_thread_high=_quantile(per_thread, 0.9),
+        w_per_thread_low=deciles[0],
+        w_per_thread_high=deciles[8],
         catalog_ids=tuple(f"cpus/{r.id}" for r in subset),
         basis=(
             f"{name!r} is not in the catalog: per-thread rule, median TDP/thread of "
