@@ -155,31 +155,29 @@ def impacts_quantiles(
     Carbon, off-site water and cost follow the facility energy; on-site cooling
     water follows the IT (server) energy at the catalog's industry WUE.
     """
-    from wattlens.impacts import DEFAULT_ONSITE_WUE_ID, unit_impacts
+    from wattlens.impacts import unit_impacts
     from wattlens.models.uncertainty import summarise
 
-    # Factors per joule at PUE 1 (PUE is already inside facility_j).
-    unit = unit_impacts(location=location, pue=None, catalog=catalog)
-    co2 = unit["co2e_g"]["central"]
-    water_off = unit["water_l"]["offsite"]["central"]
-    wue_row = next((r for r in catalog.rows("water") if r.id == DEFAULT_ONSITE_WUE_ID), None)
-    wue = getattr(wue_row, "l_per_kwh", 0.0) / 3.6e6
-    onsite = it_j * wue
-    offsite = facility_j * water_off
+    # Factors per joule inside a data centre at PUE 1 (PUE is already inside facility_j):
+    # carbon, off-site water and cost per facility joule, on-site water per IT joule.
+    unit = unit_impacts(location=location, pue=1.0, catalog=catalog)
+    water = unit["water_l"]
+    onsite = it_j * water["onsite"]["central"]
+    offsite = facility_j * water["offsite"]["central"]
     out: dict[str, Any] = {
         "location": unit["location"],
         "basis": "facility energy (on-site water: IT energy)",
-        "co2e_g": summarise(facility_j * co2),
+        "co2e_g": summarise(facility_j * unit["co2e_g"]["central"]),
         "water_l": {
             "onsite": summarise(onsite),
             "offsite": summarise(offsite),
             "total": summarise(onsite + offsite),
-            "onsite_measure": getattr(wue_row, "measure", None),
-            "offsite_measure": unit["water_l"]["offsite_measure"],
+            "onsite_measure": water["onsite_measure"],
+            "offsite_measure": water["offsite_measure"],
         },
         "water_offsite_l": summarise(offsite),
-        "sources": [*unit["sources"], *([f"water/{DEFAULT_ONSITE_WUE_ID}"] if wue_row else [])],
-        "assumptions": [a for a in unit["assumptions"] if not a.startswith(("PUE", "no on-site"))],
+        "sources": unit["sources"],
+        "assumptions": [a for a in unit["assumptions"] if not a.startswith("on-site cooling")],
     }
     cost = unit["cost"]
     if cost is not None:
