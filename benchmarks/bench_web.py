@@ -86,12 +86,13 @@ def _fill(url: str, path: Path, n: int) -> tuple[str, str]:
     """Write ``n`` runs in one transaction (as Store.save writes each), and a 1-hour run."""
     from wattlens.measurement import ComponentEnergy, Measurement, TimelinePoint
     from wattlens.store import Store
+    from wattlens.store.rows import run_row, timeline_rows
 
     with Store(url) as store:
         store.count()  # creates the tables
         runs = _runs(n)
-        rows = [Store._row(m) for m in runs]
-        points = [p for m in runs for p in Store._points(m)]
+        rows = [run_row(m) for m in runs]
+        points = [p for m in runs for p in timeline_rows(m)]
         conn = sqlite3.connect(path)
         with conn:
             columns = ", ".join(rows[0])

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +309,55 @@ def test_unusable_store_is_an_error_with_location_and_hint(
     assert result.exit_code == 1
     assert str(blocker) in result.stderr
     assert "WATTLENS_DB" in result.stderr
+
+
+# -- ids and prefixes --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("runs", "show", "aaaa"),
+        ("runs", "rm", "aaaa", "--yes"),
+        ("runs", "compare", "bbbb", "aaaa"),
+        ("report", "run", "aaaa"),
+    ],
+)
+def test_an_ambiguous_prefix_exits_2_listing_the_candidates(
+    cli: Any,
+    stored: list[Measurement],
+    args: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # `report run` would write its file here
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert "'aaaa' is ambiguous" in result.stderr
+    assert "aaaa1111-base" in result.stderr
+    assert "aaaa2222-fast" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    with Store() as store:
+        assert store.count() == 3
+
+
+def test_runs_recorded_back_to_back_have_distinct_short_ids(cli: Any) -> None:
+    """Short ids were the top bits of a millisecond clock: runs of one minute shared them."""
+    shorts = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-m", "wattlens", "run", "--", sys.executable, "-c", ""],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        found = re.search(r"stored as run ([0-9a-f]{8}) \(wattlens runs show \1\)", out.stderr)
+        assert found is not None, out.stderr
+        shorts.append(found.group(1))
+    assert len(set(shorts)) == 3
+    ids = [r["run_id"] for r in cli("runs", "ls", "--json").json()["runs"]]
+    assert sorted(run_id[:8] for run_id in ids) == sorted(shorts)
+    for short in shorts:
+        shown = cli("runs", "show", short, "--json")
+        assert shown.exit_code == 0, shown.stderr
+        assert shown.json()["run_id"].startswith(short)

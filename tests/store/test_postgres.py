@@ -8,6 +8,7 @@ and deletes its runs afterwards, so the database may be shared.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -101,3 +102,72 @@ def test_two_writer_processes_are_all_recorded(store: Store, tag: str, tmp_path:
     for p, (_out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
     assert store.count(name=f"{tag}*") == 2 * count
+
+
+@pytest.fixture
+def own_schema(tag: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema of this test's own (dropped afterwards)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{tag}"'))
+        separator = "&" if "?" in URL else "?"
+        yield f"{URL}{separator}options=-csearch_path%3D{tag}"
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{tag}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+def test_store_of_release_0_1_0_is_upgraded_and_reads_the_same(own_schema: str) -> None:
+    """Tables as 0.1.0 created them (no version table), holding the runs of the SQLite
+    fixture, read back after the upgrade exactly as 0.1.0 exported them."""
+    import sqlite3
+
+    from sqlalchemy import create_engine, insert
+
+    from tests.store.test_migrations import DATA, OLD_IDS, _subset_equal, open_fixture
+    from wattlens.store import SCHEMA_VERSION
+    from wattlens.store.tables import metadata, runs, timeline
+
+    with contextlib.closing(open_fixture()) as source:
+        source.row_factory = sqlite3.Row
+        run_rows = [dict(r) for r in source.execute("SELECT * FROM runs")]
+        point_rows = [dict(r) for r in source.execute("SELECT * FROM timeline")]
+    engine = create_engine(own_schema)
+    try:
+        with engine.begin() as conn:
+            metadata.create_all(conn)  # what 0.1.0 did on first use
+            conn.execute(insert(runs), run_rows)
+            conn.execute(insert(timeline), point_rows)
+    finally:
+        engine.dispose()
+    expected = json.loads((DATA / "release-0.1.0.export.json").read_text(encoding="utf-8"))
+    with Store(own_schema) as store:
+        out = io.StringIO()
+        assert store.export("csv", out) == 3
+        assert store.schema_version == SCHEMA_VERSION
+        for old in expected["runs"]:
+            _subset_equal(old, store.get(old["run_id"][:12]).to_dict(), old["run_id"])
+        assert store.resolve(OLD_IDS[1][:12]) == OLD_IDS[1]
+    assert out.getvalue() == (DATA / "release-0.1.0.export.csv").read_text(encoding="utf-8")
+
+
+def test_new_schema_matches_the_tables_module(own_schema: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from wattlens.store.tables import metadata
+
+    with Store(own_schema) as store:
+        assert store.count() == 0
+    engine = create_engine(own_schema)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"version_table": "schema_version"})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()

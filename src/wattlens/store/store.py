@@ -1,0 +1,410 @@
+"""The run store: save, load, list, count, delete and export runs.
+
+Plain SQLAlchemy 2 Core (no ORM) over the tables of :mod:`wattlens.store.tables`.
+A run and its timeline are written in one transaction (the timeline in bulk,
+``executemany``). :meth:`Store.get` with ``timeline=False`` reads no timeline
+row; :meth:`Store.timeline_count` counts them and :meth:`Store.timeline`
+averages them in buckets in the database (for charts of long runs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import IO, Any, Literal
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from wattlens.errors import UsageError
+from wattlens.measurement import Measurement, TimelinePoint
+from wattlens.store import export as _export
+from wattlens.store import tables
+from wattlens.store import timeline as timeline_sql
+from wattlens.store.database import Database
+from wattlens.store.errors import AmbiguousRunIdError, RunNotFoundError
+from wattlens.store.rows import EXPORT_COLUMNS, normalize_time, run_row, summary, timeline_rows
+
+__all__ = ["Store"]
+
+
+def _filters(name: str | None, since: str | datetime | None) -> list[Any]:
+    """WHERE clauses: a name (``*`` and ``?`` make it a glob), a start at or after ``since``."""
+    clauses: list[Any] = []
+    if name is not None:
+        if "*" in name or "?" in name:
+            pattern = (
+                name.replace("\\", "\\\\")
+                .replace("%", "\\%")
+                .replace("_", "\\_")
+                .replace("*", "%")
+                .replace("?", "_")
+            )
+            clauses.append(tables.runs.c.name.like(pattern, escape="\\"))
+        else:
+            clauses.append(tables.runs.c.name == name)
+    if since is not None:
+        clauses.append(tables.runs.c.started_at >= normalize_time(since))
+    return clauses
+
+
+def _timeline_dicts(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+    """The timeline of one run in its :meth:`Measurement.to_dict` form."""
+    return [{"t_s": p.t_s, "power_w": p.power_w} for p in timeline_sql.points(conn, run_id)]
+
+
+class Store:
+    """The run store.
+
+    Use it as a context manager (or call :meth:`close`) so that its
+    connections are closed::
+
+        with Store() as store:
+            store.save(measurement)
+            runs = store.list_runs(limit=10)
+
+    The tables are created, or migrated to the schema this code uses, on
+    first use (see :mod:`wattlens.store.migrate`).
+
+    Args:
+        url: A SQLAlchemy URL. Default: ``WATTLENS_DB``, else
+            ``runs.sqlite`` in the user data directory (created if missing).
+
+    Raises:
+        StoreError: The URL is invalid, its database driver is not installed,
+            or the directory of a SQLite file cannot be created.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self._db = Database(url)
+        self.location = self._db.location
+        """Where the store is, for messages: a file path or the URL without password."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the store is a SQLite database."""
+        return self._db.is_sqlite
+
+    def close(self) -> None:
+        """Close every connection of the store (idempotent)."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.location!r})"
+
+    # -- writing ---------------------------------------------------------
+    def save(self, measurement: Measurement) -> None:
+        """Store a run and its timeline in one transaction.
+
+        Saving a run id that is already stored replaces that run (a run saved
+        again once it has ended). Timeline points without any component power
+        are not stored.
+
+        Args:
+            measurement: The run; ``measurement.run_id`` is its key.
+
+        Raises:
+            StoreError: The store cannot be written.
+        """
+        row = run_row(measurement)
+        points = timeline_rows(measurement)
+
+        def write(conn: Connection) -> None:
+            conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id == row["run_id"]))
+            conn.execute(delete(tables.runs).where(tables.runs.c.run_id == row["run_id"]))
+            conn.execute(insert(tables.runs), [row])
+            if points:
+                conn.execute(insert(tables.timeline), points)
+
+        self._db.write("save a run", write)
+
+    def delete(self, run_id: str) -> str:
+        """Delete a run and its timeline.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+
+        Returns:
+            The full id of the deleted run.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be written.
+        """
+        full_id = self.resolve(run_id)
+
+        def write(conn: Connection) -> int:
+            conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id == full_id))
+            return conn.execute(delete(tables.runs).where(tables.runs.c.run_id == full_id)).rowcount
+
+        if self._db.write("delete a run", write) == 0:  # deleted by someone else meanwhile
+            raise RunNotFoundError(run_id)
+        return full_id
+
+    # -- reading ---------------------------------------------------------
+    def resolve(self, run_id: str) -> str:
+        """The full id of the run that ``run_id`` names exactly or as a unique prefix.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs (they are listed).
+            StoreError: The store cannot be read.
+        """
+        if not run_id:
+            raise RunNotFoundError(run_id)
+
+        def read(conn: Connection) -> list[str]:
+            col = tables.runs.c.run_id
+            exact = conn.execute(select(col).where(col == run_id)).scalar_one_or_none()
+            if exact is not None:
+                return [exact]
+            query = select(col).where(col.startswith(run_id, autoescape=True)).order_by(col)
+            # SQLite's LIKE ignores ASCII case: keep only true prefixes.
+            return [r for r in conn.execute(query).scalars() if r.startswith(run_id)]
+
+        matches = self._db.read("look up a run", read)
+        if not matches:
+            raise RunNotFoundError(run_id)
+        if len(matches) > 1:
+            raise AmbiguousRunIdError(run_id, matches)
+        return matches[0]
+
+    def get(self, run_id: str, *, timeline: bool = True) -> Measurement:
+        """Load one run, with its timeline unless ``timeline`` is False.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+            timeline: Load every timeline point. When False no timeline row is
+                read: the measurement's ``timeline`` is None (use
+                :meth:`timeline_count` and :meth:`timeline` for it) and its
+                ``peak_power_w`` is the peak that was stored with the run.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        full_id = self.resolve(run_id)
+
+        def read(conn: Connection) -> tuple[dict[str, Any], float | None] | None:
+            text = conn.execute(
+                select(tables.runs.c.result).where(tables.runs.c.run_id == full_id)
+            ).scalar_one_or_none()
+            if text is None:
+                return None
+            data: dict[str, Any] = json.loads(text)
+            peak: float | None = None
+            if data.get("timeline") is not None:
+                stored_peak = data.get("peak_power_w")
+                if timeline or not isinstance(stored_peak, int | float):
+                    data["timeline"] = _timeline_dicts(conn, full_id)
+                else:
+                    data["timeline"] = None
+                    peak = float(stored_peak)
+            return data, peak
+
+        found = self._db.read("read a run", read)
+        if found is None:  # deleted by someone else meanwhile
+            raise RunNotFoundError(run_id)
+        data, peak = found
+        measurement = Measurement.from_dict(data)
+        if peak is not None:
+            object.__setattr__(measurement, "stored_peak_power_w", peak)
+        return measurement
+
+    def timeline_count(self, run_id: str) -> int:
+        """How many points the timeline of a run has (0 without one), read in SQL.
+
+        It is ``len(store.get(run_id).timeline or ())`` without loading the points.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        full_id = self.resolve(run_id)
+        return self._db.read("count timeline points", lambda c: timeline_sql.extent(c, full_id)[0])
+
+    def timeline(self, run_id: str, *, max_points: int | None = None) -> list[TimelinePoint]:
+        """The timeline of a run, reduced in the database to at most ``max_points`` points.
+
+        The ``N`` stored points are cut into consecutive buckets of
+        ``k = ceil(N / max_points)`` points; each bucket gives one point at the
+        mean of its times, with each component's mean power over the points
+        that have it (the mean keeps the energy under every curve; a component
+        absent from a whole bucket is absent from its point). This is what
+        :func:`wattlens.report.figures.downsample_timeline` does to the full
+        timeline, computed with ``GROUP BY`` so that only the reduced points
+        leave the database.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+            max_points: At most this many points (None: every point, as stored).
+
+        Returns:
+            The points in time order; empty without a timeline.
+
+        Raises:
+            ValueError: ``max_points`` is below 1.
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        if max_points is not None and max_points < 1:
+            raise ValueError("max_points must be at least 1")
+        full_id = self.resolve(run_id)
+
+        def read(conn: Connection) -> list[TimelinePoint]:
+            n, first, last = timeline_sql.extent(conn, full_id)
+            if n == 0:
+                return []
+            bucket = 1 if max_points is None else max(1, math.ceil(n / max_points))
+            if bucket == 1:
+                return timeline_sql.points(conn, full_id)
+            dense = first == 0 and last == n - 1
+            return timeline_sql.bucket_means(conn, full_id, n, bucket, dense=dense)
+
+        return self._db.read("read a timeline", read)
+
+    def list_runs(
+        self,
+        limit: int | None = None,
+        offset: int = 0,
+        name: str | None = None,
+        since: str | datetime | None = None,
+        order: Literal["newest", "oldest"] = "newest",
+    ) -> list[dict[str, Any]]:
+        """Summaries of stored runs, newest first by default.
+
+        Args:
+            limit: At most this many runs (None: all).
+            offset: Skip this many runs first (for paging).
+            name: Only runs with this name; ``*`` and ``?`` make it a glob pattern.
+            since: Only runs started at or after this instant (ISO 8601 or
+                datetime; naive means UTC).
+            order: ``"newest"`` or ``"oldest"`` first, by start time.
+
+        Returns:
+            One dict per run with the keys of :data:`EXPORT_COLUMNS`: times are
+            ISO 8601 UTC text, ``command`` a list or None, ``methods`` a list,
+            quantities in SI units named in the key (``energy_j``, ``co2e_g``).
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        if order not in ("newest", "oldest"):
+            raise UsageError(f"unknown order {order!r}", hint="use 'newest' or 'oldest'")
+        c = tables.runs.c
+        query = select(*(c[col] for col in EXPORT_COLUMNS)).where(*_filters(name, since))
+        if order == "newest":
+            query = query.order_by(c.started_at.desc(), c.run_id.desc())
+        else:
+            query = query.order_by(c.started_at.asc(), c.run_id.asc())
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        return self._db.read(
+            "list runs", lambda conn: [summary(row._mapping) for row in conn.execute(query)]
+        )
+
+    def count(self, name: str | None = None, since: str | datetime | None = None) -> int:
+        """How many runs are stored (matching the same filters as :meth:`list_runs`).
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        query = select(func.count()).select_from(tables.runs).where(*_filters(name, since))
+        return self._db.read("count runs", lambda conn: int(conn.execute(query).scalar_one()))
+
+    def measurements(
+        self,
+        *,
+        name: str | None = None,
+        since: str | datetime | None = None,
+        timeline: bool = False,
+    ) -> list[Measurement]:
+        """Every matching run as a :class:`Measurement`, oldest first.
+
+        Args:
+            name: As in :meth:`list_runs`.
+            since: As in :meth:`list_runs`.
+            timeline: Load each run's timeline too (slower); otherwise
+                every measurement's ``timeline`` is None.
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        query = (
+            select(tables.runs.c.run_id, tables.runs.c.result)
+            .where(*_filters(name, since))
+            .order_by(tables.runs.c.started_at.asc(), tables.runs.c.run_id.asc())
+        )
+
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            records = []
+            for run_id, text in conn.execute(query).all():
+                data: dict[str, Any] = json.loads(text)
+                if timeline and data.get("timeline") is not None:
+                    data["timeline"] = _timeline_dicts(conn, run_id)
+                else:
+                    data["timeline"] = None
+                records.append(data)
+            return records
+
+        return [Measurement.from_dict(d) for d in self._db.read("read runs", read)]
+
+    # -- export ----------------------------------------------------------
+    def export(
+        self,
+        fmt: Literal["csv", "json"],
+        out: IO[str],
+        *,
+        name: str | None = None,
+        since: str | datetime | None = None,
+        timeline: bool = False,
+    ) -> int:
+        """Write every matching run to ``out``, oldest first.
+
+        CSV: one row per run, a header of :data:`EXPORT_COLUMNS`; ``command``
+        is JSON text, ``methods`` joined by ``;``, unknown values empty.
+        JSON: ``{"count": n, "runs": [...]}`` where each run is the full
+        :meth:`Measurement.to_dict` form (``timeline`` null unless asked for).
+
+        Args:
+            fmt: ``"csv"`` or ``"json"``.
+            out: A text stream (open CSV files with ``newline=""``).
+            name: As in :meth:`list_runs`.
+            since: As in :meth:`list_runs`.
+            timeline: JSON only: include every run's power timeline.
+
+        Returns:
+            The number of runs written.
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        if fmt == "csv":
+            return _export.write_csv(self.list_runs(name=name, since=since, order="oldest"), out)
+        if fmt == "json":
+            found = self.measurements(name=name, since=since, timeline=timeline)
+            return _export.write_json(found, out)
+        raise UsageError(f"unknown export format {fmt!r}", hint="use csv or json")
+
+    @property
+    def schema_version(self) -> str:
+        """The revision of the store's schema (after creating or migrating it)."""
+        from wattlens.store.migrate import current_versions
+
+        versions = self._db.read("read the schema version", current_versions)
+        return ",".join(versions)

@@ -1,0 +1,62 @@
+"""The tables of the run store, as SQLAlchemy Core definitions.
+
+- ``runs``: one row per run. The columns a listing or a query needs (name,
+  status, times, energy totals, methods, headline impacts) are real columns;
+  ``result`` holds the whole :meth:`Measurement.to_dict` form (without the
+  timeline) as JSON text, so that a run reads back exactly as it was saved.
+- ``timeline``: one row per (point, component) of the power timeline.
+
+These definitions are what the code reads and writes; the database gets them
+from the migrations in ``migrations/versions`` (revision ``0001`` creates
+exactly these tables). A change here needs a new revision, and a test checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+__all__ = ["metadata", "runs", "timeline"]
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(128), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("command", Text),  # JSON list of strings
+    Column("exit_code", Integer),
+    Column("started_at", String(64), nullable=False),  # ISO 8601 UTC, microseconds
+    Column("ended_at", String(64)),
+    Column("duration_s", Float, nullable=False),
+    Column("energy_j", Float, nullable=False),
+    Column("energy_low_j", Float),
+    Column("energy_high_j", Float),
+    Column("attributed_energy_j", Float),
+    Column("avg_power_w", Float),
+    Column("peak_power_w", Float),
+    Column("methods", String(64)),  # comma-separated: counter,sampled,modeled
+    Column("location", Text),
+    Column("co2e_g", Float),
+    Column("water_l", Float),
+    Column("cost_amount", Float),
+    Column("cost_currency", String(16)),
+    Column("host", Text),  # JSON object
+    Column("result", Text, nullable=False),  # Measurement.to_dict() without timeline
+    Index("ix_runs_started_at", "started_at"),
+    Index("ix_runs_name", "name"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(128), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),  # index of the point in the timeline
+    Column("t_s", Float, nullable=False),
+    Column("component", String(128), nullable=False),
+    Column("power_w", Float, nullable=False),
+    Index("ix_timeline_run_id", "run_id"),
+)

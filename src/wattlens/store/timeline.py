@@ -1,0 +1,119 @@
+"""Reading power timelines in SQL: every point, the extent, or bucket means.
+
+Functions of an open connection, used by :class:`~wattlens.store.Store`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from wattlens.measurement import TimelinePoint
+from wattlens.store.tables import timeline
+
+__all__ = ["bucket_means", "extent", "points"]
+
+
+def points(conn: Connection, run_id: str) -> list[TimelinePoint]:
+    """Every stored point of one run's timeline, in order."""
+    t = timeline.c
+    rows = conn.execute(
+        select(t.seq, t.t_s, t.component, t.power_w).where(t.run_id == run_id).order_by(t.seq, t.id)
+    )
+    out: list[TimelinePoint] = []
+    last_seq: int | None = None
+    for seq, t_s, component, power_w in rows:
+        if seq != last_seq:
+            out.append(TimelinePoint(t_s, {}))
+            last_seq = seq
+        out[-1].power_w[component] = power_w
+    return out
+
+
+def extent(conn: Connection, run_id: str) -> tuple[int, int, int]:
+    """(number of stored points, first seq, last seq) of one run's timeline."""
+    t = timeline.c
+    n, first, last = conn.execute(
+        select(func.count(t.seq.distinct()), func.min(t.seq), func.max(t.seq)).where(
+            t.run_id == run_id
+        )
+    ).one()
+    return int(n or 0), int(first or 0), int(last or 0)
+
+
+def bucket_means(
+    conn: Connection, run_id: str, n: int, bucket: int, *, dense: bool
+) -> list[TimelinePoint]:
+    """Bucket means of a timeline of ``n`` points (see :meth:`Store.timeline`), in SQL.
+
+    A point's index is its ``seq`` when the stored points are numbered
+    0..n-1 without gaps (as saved runs are), else its rank among them
+    (points without any power are not stored). One ``GROUP BY`` (bucket,
+    component) gives each component's mean power and mean time; a bucket's
+    time is that of a component present at every one of its points, and
+    only a bucket without one needs a second query (mean time per point).
+    """
+    t = timeline.c
+    index: Any = t.seq if dense else func.dense_rank().over(order_by=t.seq) - 1
+    rows = (
+        select(index.label("idx"), t.seq, t.id, t.t_s, t.component, t.power_w)
+        .where(t.run_id == run_id)
+        .subquery()
+    )
+    # Integer division of non-negative integers: idx / k in SQLite and PostgreSQL.
+    power_bucket = (rows.c.idx // bucket).label("bucket")
+    power_rows = conn.execute(
+        select(
+            power_bucket,
+            rows.c.component,
+            func.avg(rows.c.power_w),
+            func.avg(rows.c.t_s),
+            func.count(),
+            func.min(rows.c.seq),
+            func.min(rows.c.id),
+        ).group_by(power_bucket, rows.c.component)
+    ).all()
+    n_buckets = math.ceil(n / bucket)
+    parts, times = _assemble(power_rows, n, bucket, n_buckets)
+    if any(v is None for v in times):
+        # One time per point (every component of a point shares it), then its bucket mean.
+        per_point = (
+            select(rows.c.idx, func.min(rows.c.t_s).label("t_s")).group_by(rows.c.idx).subquery()
+        )
+        time_bucket = (per_point.c.idx // bucket).label("bucket")
+        for b, t_mean in conn.execute(
+            select(time_bucket, func.avg(per_point.c.t_s)).group_by(time_bucket)
+        ):
+            if times[int(b)] is None:
+                times[int(b)] = float(t_mean)
+    return [
+        TimelinePoint(float(t_mean or 0.0), {c: mean for _i, c, mean in sorted(parts[b])})
+        for b, t_mean in enumerate(times)
+    ]
+
+
+def _assemble(
+    power_rows: Sequence[Sequence[Any]], n: int, bucket: int, n_buckets: int
+) -> tuple[list[list[tuple[int, str, float]]], list[float | None]]:
+    """Each bucket's (order, component, mean power) parts and its time where one row gives it.
+
+    Components keep the order in which they first appear, as the full timeline
+    lists them. A bucket's time comes from a component present at all its points.
+    """
+    first_seen: dict[str, tuple[int, int]] = {}
+    for row in power_rows:
+        component, key = row[1], (int(row[5]), int(row[6]))
+        if component not in first_seen or key < first_seen[component]:
+            first_seen[component] = key
+    order = {c: i for i, c in enumerate(sorted(first_seen, key=first_seen.__getitem__))}
+    parts: list[list[tuple[int, str, float]]] = [[] for _ in range(n_buckets)]
+    times: list[float | None] = [None] * n_buckets
+    for raw_b, component, power_mean, t_mean, count, _seq, _id in power_rows:
+        b = int(raw_b)
+        parts[b].append((order[component], component, float(power_mean)))
+        if times[b] is None and int(count) == min(bucket, n - b * bucket):
+            times[b] = float(t_mean)
+    return parts, times
