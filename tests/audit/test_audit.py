@@ -300,7 +300,7 @@ BAD_FILES = [
     (  # a bad input unit
         """
         inputs:
-          x: {value: 5 parsecs, source: somewhere}
+          x: {value: 5 flurbs, source: somewhere}
         claims:
           - {id: A, text: x, value: 5 kWh}
         """,

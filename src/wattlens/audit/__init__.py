@@ -17,6 +17,11 @@ ratio ``stated ÷ recomputed`` and a verdict:
 ``unverifiable``
     the file gives nothing to recompute it from.
 
+Values are read by the one quantity grammar of wattlens (:mod:`wattlens.quantity`,
+listed by ``wattlens units``), as CLI options and scenario files are: ``5 mWh``
+is 18 J, ``200m requests`` 2e8, ``US$26.8m`` 26.8 million dollars; a claim has
+no other context, so ``5 m`` (million or metres?) is an error naming both.
+
 The file format::
 
     title: ChatGPT一年电费高达2亿元 …          # optional

@@ -26,7 +26,7 @@ from pydantic import (
 from wattlens.audit.expressions import _FUNCTIONS
 from wattlens.audit.verdict import DEFAULT_TOLERANCE
 from wattlens.errors import InputValueError
-from wattlens.quantity import Quantity, parse_quantity
+from wattlens.quantity import Quantity, QuantityError, parse, parse_quantity
 
 if TYPE_CHECKING:
     import yaml
@@ -99,9 +99,10 @@ class ClaimsFile:
 def _tolerance(value: Any) -> Any:
     """Accept ``0.15`` or ``"15%"``; leave anything else to pydantic's check."""
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*%\s*", value)
-        if match:
-            return float(match.group(1)) / 100
+        try:
+            return parse(value, kind="fraction", what="tolerance").value
+        except QuantityError:
+            pass
     return value
 
 

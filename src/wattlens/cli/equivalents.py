@@ -12,14 +12,20 @@ from wattlens.cli._output import emit_json, stdout
 
 
 def parse_energy(text: str) -> float:
-    """``500000 kWh``, ``1.3 GWh``, ``50万千瓦时``, ``2e9 J`` → joules (the claims parser)."""
-    from wattlens.quantity import parse_quantity
+    """``500000 kWh``, ``1.3 GWh``, ``megawatt hours``, ``50万千瓦时`` → joules (the one grammar).
 
-    quantity = parse_quantity(text)
-    if quantity.dimension != "energy" or quantity.low < 0:
-        raise typer.BadParameter(
-            f"{text!r} is not an energy (write e.g. '500000 kWh', '1.3 GWh', '2e9 J')",
-            param_hint="ENERGY",
+    A range (``2.5..2.9 Wh``) gives its midpoint.
+
+    Raises:
+        InputValueError: The text is not an energy, or it is negative.
+    """
+    from wattlens.errors import InputValueError
+    from wattlens.quantity import parse
+
+    quantity = parse(text, kind="energy", what="ENERGY")
+    if quantity.low < 0:
+        raise InputValueError(
+            f"ENERGY {text!r} is negative", hint="write e.g. '500000 kWh', '1.3 GWh', '2e9 J'"
         )
     return quantity.value
 
