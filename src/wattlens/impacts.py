@@ -1,31 +1,66 @@
 """From energy to carbon, water and cost, for a place and a facility overhead.
 
-One module, used by every part of wattlens. The chain, applied once:
+One module, used by every part of wattlens (measure, estimate, scenario). The
+chain, applied once:
 
 1. IT energy (what sensors measure, or an estimate at the server boundary)
-   × PUE → facility energy. PUE is applied here and nowhere else.
-2. Carbon (location-based) = facility energy × the grid's average intensity.
-3. Water = on-site (WUE × IT energy; cooling water, only inside a data
+   x PUE -> facility energy. :func:`apply_pue` is the only place anything is
+   multiplied by a PUE (``tests/test_pue_once.py`` enforces it).
+2. Carbon (location-based) = facility energy x the grid's average intensity;
+   market-based = location-based x (1 - clean share).
+3. Water = on-site (WUE x IT energy; cooling water, only inside a data
    centre, i.e. when a PUE is given) + off-site (the electricity's water
-   intensity × facility energy); reported separately and together, each
+   intensity x facility energy); reported separately and together, each
    saying whether its source counts consumption or withdrawal.
-4. Cost = facility energy × the country's business electricity price, in
-   the tariff's currency, and in USD through the catalog's exchange rate.
+4. Cost = facility energy x the business electricity price, in the tariff's
+   currency, and in USD through the catalog's exchange rate.
 
-Ranges pass through unchanged: a (low, central, high) energy gives
-(low, central, high) impacts.
+The API, in two steps:
+
+- :func:`factors_at` (one place) or :func:`mix_factors` (a share-weighted
+  mix of places) read the per-joule factors from the catalog once:
+  a :class:`Factors` (carbon and off-site water per facility joule, on-site
+  water per IT joule, price per facility joule, sources, coded notes).
+- :func:`impacts_of` applies them to an IT energy. It uses only arithmetic,
+  so the same call takes a float (a measurement, a point estimate) or numpy
+  arrays of any shape (Monte Carlo samples, years x samples in a scenario);
+  ``pue``, ``clean_share``, the on-site WUE and the price may be arrays too
+  (drawn per sample). It returns a :class:`Chain` of arrays; chains of
+  several parts (inference and amortised training, each with its own PUE and
+  place) add up with ``+``.
+
+Summaries built on them: :func:`measured_impacts_typed` (a measured energy
+with its low / central / high band -> :class:`wattlens.types.Impacts`),
+:func:`estimate_impacts` (Monte Carlo samples -> ``Impacts`` in quantiles),
+and the JSON forms :func:`measured_impacts` and :func:`unit_impacts`.
+
+Example (a scenario's years x samples, with a drawn PUE and clean share)::
+
+    f = mix_factors([("us", 0.6), ("fr", 0.4)], catalog)
+    chain = impacts_of(it_j, factors=f, pue=pue_draws, clean_share=clean_draws)
+    chain.facility_j, chain.co2e_market_g, chain.water_onsite_l, chain.cost_usd
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from wattlens.types import Impacts, Money, Place, Range, WarningItem, Water
 from wattlens.units import J_PER_KWH
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from wattlens.catalog import Catalog, Grid, Region
+
+    Array = npt.NDArray[np.float64]
+
+#: A float or a numpy array: the chain is the same arithmetic for both.
+F = TypeVar("F", float, "Array")
 
 DEFAULT_LOCATION = "world"
 DEFAULT_ONSITE_WUE_ID = "onsite-industry"
@@ -65,8 +100,435 @@ def resolve_location(query: str | None, catalog: Catalog | None = None) -> Locat
         return Location(text, grid, region)
 
 
-def _band(low: float, central: float, high: float, factor: float) -> dict[str, float]:
-    return {"low": low * factor, "central": central * factor, "high": high * factor}
+# -- the one PUE multiplication ------------------------------------------------------------------
+def apply_pue(energy_j: Any, pue: Any) -> Any:
+    """Facility energy: IT energy x power usage effectiveness (The Green Grid, PUE, 2007).
+
+    The only multiplication by a PUE in wattlens. Takes floats or numpy arrays
+    (broadcast together).
+    """
+    return energy_j * pue
+
+
+# -- factors -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Factors:
+    """Per-joule impact factors of a place, or of a share-weighted mix of places (SI units).
+
+    Carbon, off-site water and cost apply to facility energy; on-site water
+    (the catalog's industry WUE) to IT energy, and only inside a data centre.
+    """
+
+    place: Place
+    """The place (for a mix: the largest share)."""
+    co2e_g_per_j: float
+    water_offsite_l_per_j: float
+    offsite_measure: str | None
+    water_onsite_l_per_j: float
+    """Default WUE, per IT joule (0 where the catalog has none)."""
+    onsite_measure: str | None
+    onsite_label: str | None
+    price_per_j: float | None
+    """Business electricity price per facility joule in ``currency`` (None: unknown)."""
+    currency: str | None
+    usd_per_unit: float | None
+    place_sources: tuple[str, ...]
+    """Grid, region and off-site water rows."""
+    onsite_sources: tuple[str, ...]
+    price_sources: tuple[str, ...]
+    notes: tuple[WarningItem, ...]
+    """What the factors had to assume (codes ``water-world-average``, ``no-price``)."""
+    parts: tuple[tuple[Factors, float], ...] = ()
+    """For a mix: each place's factors and its share."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **{k: getattr(self, k) for k in _SCALARS},
+            "place": self.place.to_dict(),
+            "place_sources": list(self.place_sources),
+            "onsite_sources": list(self.onsite_sources),
+            "price_sources": list(self.price_sources),
+            "notes": [[n.code, n.text] for n in self.notes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Factors:
+        return cls(
+            place=Place(**data["place"]),
+            place_sources=tuple(data["place_sources"]),
+            onsite_sources=tuple(data["onsite_sources"]),
+            price_sources=tuple(data["price_sources"]),
+            notes=tuple(WarningItem(c, t) for c, t in data["notes"]),
+            **{k: data[k] for k in _SCALARS},
+        )
+
+
+_SCALARS = (
+    "co2e_g_per_j", "water_offsite_l_per_j", "offsite_measure", "water_onsite_l_per_j",
+    "onsite_measure", "onsite_label", "price_per_j", "currency", "usd_per_unit",
+)  # fmt: skip
+
+
+def factors_at(location: str | None = None, catalog: Catalog | None = None) -> Factors:
+    """The per-joule factors of a country, grid zone or cloud region (None: the world).
+
+    Cached on disk (keyed by the catalog's files) when the process catalog is used,
+    so measuring does not load the catalog.
+
+    Raises:
+        UnknownNameError: the location is unknown (close names suggested).
+    """
+    if catalog is None:
+        from wattlens import _cache
+
+        key = json.dumps(["factors", location])
+        cached = _cache.load("impacts", key)
+        if cached is not None:
+            return Factors.from_json(cached)
+        out = _read_factors(location, None)
+        _cache.store("impacts", key, out.to_json())
+        return out
+    return _read_factors(location, catalog)
+
+
+def _read_factors(location: str | None, catalog: Catalog | None) -> Factors:
+    from wattlens.catalog import ExchangeRate, Price, Water, get_catalog
+    from wattlens.errors import UnknownNameError
+
+    catalog = catalog or get_catalog()
+    found = resolve_location(location, catalog)
+    grid = found.grid
+    kwh = 1.0 / J_PER_KWH
+    place_sources = [f"grids/{grid.id}"]
+    if found.region is not None:
+        place_sources.append(f"regions/{found.region.id}")
+    notes: list[WarningItem] = []
+
+    waters = {w.id: w for w in catalog.rows("water") if isinstance(w, Water)}
+    offsite = next(
+        (w for w in waters.values() if w.scope == "offsite" and w.entity == grid.id), None
+    )
+    if offsite is None:
+        offsite = waters.get("offsite-world")
+        if offsite is not None:
+            notes.append(
+                WarningItem(
+                    "water-world-average",
+                    f"no electricity water intensity for {grid.id}: world average used",
+                )
+            )
+    if offsite is not None:
+        place_sources.append(f"water/{offsite.id}")
+    onsite = waters.get(DEFAULT_ONSITE_WUE_ID)
+
+    price_sources: list[str] = []
+    per_kwh: float | None = None
+    currency: str | None = None
+    usd_rate: float | None = None
+    try:
+        price = catalog.get_typed("prices", grid.id, Price)
+    except UnknownNameError:
+        price = None
+        notes.append(
+            WarningItem("no-price", f"no business electricity price for {grid.name} in the catalog")
+        )
+    if price is not None:
+        price_sources.append(f"prices/{price.id}")
+        try:
+            rate = catalog.get_typed("exchange_rates", price.currency.lower(), ExchangeRate)
+            usd_rate = rate.usd_per_unit
+            price_sources.append(f"exchange_rates/{rate.id}")
+        except UnknownNameError:
+            pass
+        if price.price_local_per_kwh is not None:
+            per_kwh, currency = price.price_local_per_kwh, price.currency
+        else:
+            assert price.price_usd_per_kwh is not None
+            per_kwh, currency, usd_rate = price.price_usd_per_kwh, "USD", 1.0
+
+    return Factors(
+        place=Place(
+            found.query,
+            grid.id,
+            grid.name,
+            found.region.id if found.region else None,
+            grid.co2e_g_per_kwh,
+        ),
+        co2e_g_per_j=kwh * grid.co2e_g_per_kwh,
+        water_offsite_l_per_j=kwh * offsite.l_per_kwh if offsite is not None else 0.0,
+        offsite_measure=offsite.measure if offsite is not None else None,
+        water_onsite_l_per_j=kwh * onsite.l_per_kwh if onsite is not None else 0.0,
+        onsite_measure=onsite.measure if onsite is not None else None,
+        onsite_label=f"{onsite.l_per_kwh} L/kWh ({onsite.name})" if onsite is not None else None,
+        price_per_j=kwh * per_kwh if per_kwh is not None else None,
+        currency=currency,
+        usd_per_unit=usd_rate,
+        place_sources=tuple(place_sources),
+        onsite_sources=(f"water/{onsite.id}",) if onsite is not None else (),
+        price_sources=tuple(price_sources),
+        notes=tuple(notes),
+    )
+
+
+def mix_factors(
+    parts: Sequence[tuple[str | None, float]], catalog: Catalog | None = None
+) -> Factors:
+    """Share-weighted factors of several places (``[(location, share), ...]``, shares sum to 1).
+
+    Carbon and off-site water are weighted by share. The price is weighted in
+    the common currency when every place has one; in USD when currencies
+    differ and every rate is known (note ``several-currencies``); else unknown.
+    """
+    each = [(factors_at(name, catalog), share) for name, share in parts]
+    if len(each) == 1:
+        return replace(each[0][0], parts=tuple(each))
+    first = max(each, key=lambda fs: fs[1])[0]
+    notes: list[WarningItem] = []
+    sources: list[str] = []
+    price_sources: list[str] = []
+    for f, _ in each:
+        notes.extend(n for n in f.notes if n not in notes)
+        sources.extend(s for s in f.place_sources if s not in sources)
+        price_sources.extend(s for s in f.price_sources if s not in price_sources)
+    price: float | None = None
+    currency: str | None = None
+    usd: float | None = None
+    prices = [(f.price_per_j, f.usd_per_unit, s) for f, s in each]
+    if all(p is not None for p, _, _ in prices):
+        currencies = {f.currency for f, _ in each}
+        if len(currencies) == 1:
+            currency = currencies.pop()
+            price = sum((p or 0.0) * s for p, _, s in prices)
+            usd = first.usd_per_unit
+        elif all(r is not None for _, r, _ in prices):
+            currency, usd = "USD", 1.0
+            price = sum((p or 0.0) * (r or 0.0) * s for p, r, s in prices)
+            notes.append(
+                WarningItem(
+                    "several-currencies", "locations price in several currencies: cost in USD"
+                )
+            )
+    return Factors(
+        place=first.place,
+        co2e_g_per_j=sum(f.co2e_g_per_j * s for f, s in each),
+        water_offsite_l_per_j=sum(f.water_offsite_l_per_j * s for f, s in each),
+        offsite_measure=first.offsite_measure,
+        water_onsite_l_per_j=first.water_onsite_l_per_j,
+        onsite_measure=first.onsite_measure,
+        onsite_label=first.onsite_label,
+        price_per_j=price,
+        currency=currency,
+        usd_per_unit=usd,
+        place_sources=tuple(sources),
+        onsite_sources=first.onsite_sources,
+        price_sources=tuple(price_sources),
+        notes=tuple(notes),
+        parts=tuple(each),
+    )
+
+
+# -- the chain -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chain:
+    """Energy and impacts of an IT energy (floats or arrays of one shape).
+
+    ``cost``/``cost_usd`` are None where no price (or no exchange rate) is known.
+    """
+
+    it_j: Any
+    facility_j: Any
+    co2e_location_g: Any
+    co2e_market_g: Any
+    water_onsite_l: Any
+    water_offsite_l: Any
+    cost: Any
+    cost_usd: Any
+    currency: str | None
+
+    @property
+    def water_l(self) -> Any:
+        return self.water_onsite_l + self.water_offsite_l
+
+    def __add__(self, other: Chain) -> Chain:
+        """Impacts of two parts together (costs only where both have them, in one currency)."""
+        same = self.currency == other.currency
+        return Chain(
+            self.it_j + other.it_j,
+            self.facility_j + other.facility_j,
+            self.co2e_location_g + other.co2e_location_g,
+            self.co2e_market_g + other.co2e_market_g,
+            self.water_onsite_l + other.water_onsite_l,
+            self.water_offsite_l + other.water_offsite_l,
+            self.cost + other.cost if same and self.cost is not None and other.cost is not None
+            else None,
+            self.cost_usd + other.cost_usd
+            if self.cost_usd is not None and other.cost_usd is not None
+            else None,
+            self.currency if same else None,
+        )  # fmt: skip
+
+
+def impacts_of(
+    it_j: Any,
+    *,
+    factors: Factors,
+    pue: Any = None,
+    clean_share: Any = 0.0,
+    onsite_l_per_j: Any = None,
+    price_per_j: Any = None,
+    currency: str | None = None,
+    usd_per_unit: float | None = None,
+) -> Chain:
+    """The chain: IT energy -> PUE -> carbon, water, cost. Floats or numpy arrays.
+
+    Args:
+        it_j: IT energy in joules (float or array).
+        factors: from :func:`factors_at` or :func:`mix_factors`.
+        pue: power usage effectiveness (float or array, >= 1). None: outside a data
+            centre: facility energy is the IT energy and no cooling water is counted.
+        clean_share: share of contracted clean supply (market-based carbon), in [0, 1].
+        onsite_l_per_j: on-site WUE per IT joule (float or array) instead of the
+            catalog's; ignored outside a data centre.
+        price_per_j: electricity price per facility joule instead of the catalog's,
+            in ``currency`` (converted to USD at ``usd_per_unit``).
+        currency: the currency of ``price_per_j``.
+        usd_per_unit: USD per unit of ``currency`` (None: no USD cost).
+    """
+    facility = it_j if pue is None else apply_pue(it_j, pue)
+    co2e = facility * factors.co2e_g_per_j
+    if pue is None:
+        onsite = it_j * 0.0
+    else:
+        wue = factors.water_onsite_l_per_j if onsite_l_per_j is None else onsite_l_per_j
+        onsite = it_j * wue
+    if price_per_j is None:
+        price_per_j, currency, usd_per_unit = (
+            factors.price_per_j, factors.currency, factors.usd_per_unit
+        )  # fmt: skip
+    cost = facility * price_per_j if price_per_j is not None else None
+    return Chain(
+        it_j=it_j,
+        facility_j=facility,
+        co2e_location_g=co2e,
+        co2e_market_g=co2e * (1.0 - clean_share),
+        water_onsite_l=onsite,
+        water_offsite_l=facility * factors.water_offsite_l_per_j,
+        cost=cost,
+        cost_usd=cost * usd_per_unit if cost is not None and usd_per_unit is not None else None,
+        currency=currency if cost is not None else None,
+    )
+
+
+# -- summaries -----------------------------------------------------------------------------------
+def _check(pue: float | None, clean_share: float | None) -> None:
+    from wattlens.errors import InputValueError
+
+    if pue is not None and pue < 1.0:
+        raise InputValueError(f"PUE must be at least 1.0, got {pue}")
+    if clean_share is not None and not 0.0 <= clean_share <= 1.0:
+        raise InputValueError(f"clean-energy share must be within [0, 1], got {clean_share}")
+
+
+def measured_impacts_typed(
+    energy_j: float,
+    energy_low_j: float | None = None,
+    energy_high_j: float | None = None,
+    *,
+    location: str | None = None,
+    pue: float | None = None,
+    clean_share: float | None = None,
+    catalog: Catalog | None = None,
+) -> Impacts:
+    """Carbon, water and cost of a measured IT energy and its band, at a location.
+
+    Market-based carbon follows the GHG Protocol Scope 2 Guidance (2015): the
+    share covered by contracted clean supply counts at zero; the rest at the
+    grid average (a residual mix is not in the catalog, so the average stands in).
+
+    Raises:
+        InputValueError: a PUE below 1 or a clean share outside [0, 1].
+        UnknownNameError: an unknown location.
+    """
+    _check(pue, clean_share)
+    f = factors_at(location, catalog)
+    low = energy_j if energy_low_j is None else energy_low_j
+    high = energy_j if energy_high_j is None else energy_high_j
+    factor_pue = 1.0 if pue is None else pue
+    # A measurement outside a data centre has PUE 1 and no cooling water (pue=None below).
+    chains = [
+        impacts_of(e, factors=f, pue=pue, clean_share=clean_share or 0.0)
+        for e in (low, energy_j, high)
+    ]
+
+    def band(attr: str) -> Range:
+        return Range.bounds(*(getattr(c, attr) for c in chains))
+
+    assumptions: list[WarningItem] = []
+    if pue is None:
+        assumptions.append(
+            WarningItem(
+                "pue-default", "PUE 1.0: no data-centre overhead counted (pass a PUE to add it)"
+            )
+        )
+    if clean_share is None:
+        assumptions.append(
+            WarningItem(
+                "no-clean-share", "market-based carbon equals location-based: no clean-energy share"
+            )
+        )
+    assumptions.extend(n for n in f.notes if n.code == "water-world-average")
+    in_dc = pue is not None and bool(f.onsite_sources)
+    if in_dc:
+        assumptions.append(
+            WarningItem(
+                "onsite-water",
+                f"on-site cooling water at {f.onsite_label}",
+            )
+        )
+    else:
+        assumptions.append(
+            WarningItem(
+                "no-onsite-water", "no on-site cooling water counted (outside a data centre)"
+            )
+        )
+    assumptions.extend(n for n in f.notes if n.code == "no-price")
+    onsite = band("water_onsite_l") if in_dc else Range.point(0.0)
+    offsite = band("water_offsite_l")
+    cost = None
+    if chains[1].cost is not None:
+        assert f.price_per_j is not None
+        assert chains[1].currency is not None
+        cost = Money(
+            band("cost"),
+            chains[1].currency,
+            band("cost_usd") if chains[1].cost_usd is not None else None,
+            f.price_per_j * J_PER_KWH,
+        )
+    return Impacts(
+        place=f.place,
+        co2e_g=band("co2e_location_g"),
+        co2e_market_g=band("co2e_market_g"),
+        water_l=Water(
+            onsite,
+            offsite,
+            Range.bounds(
+                onsite.p5 + offsite.p5, onsite.p50 + offsite.p50, onsite.p95 + offsite.p95
+            ),
+            f.onsite_measure if in_dc else None,
+            f.offsite_measure,
+        ),
+        cost=cost,
+        sources=(
+            *f.place_sources,
+            *(f.onsite_sources if in_dc else ()),
+            *f.price_sources,
+        ),
+        assumptions=tuple(assumptions),
+        style="bounds",
+        pue=factor_pue,
+        facility_energy_j=band("facility_j"),
+        clean_share=0.0 if clean_share is None else clean_share,
+    )
 
 
 def measured_impacts(
@@ -79,55 +541,19 @@ def measured_impacts(
     clean_share: float | None = None,
     catalog: Catalog | None = None,
 ) -> dict[str, Any]:
-    """Carbon, water and cost of an IT energy (with its range) at a location.
-
-    Args:
-        energy_j: IT energy, central value, in joules.
-        energy_low_j: lower bound in joules (defaults to ``energy_j``).
-        energy_high_j: upper bound in joules (defaults to ``energy_j``).
-        location: country, grid zone or cloud region; ``None`` is the world average.
-        pue: power usage effectiveness (>= 1); ``None`` means 1.0, no facility overhead.
-        clean_share: share of the electricity covered by contracted clean supply
-            (PPAs, certificates), in [0, 1], for the market-based carbon.
-        catalog: the catalog to read factors from (default: the process catalog).
+    """The JSON form of :func:`measured_impacts_typed`.
 
     Returns:
-        A JSON-ready dict: ``location``, ``pue``, ``facility_energy_j``,
-        ``co2e_g`` (location-based), ``water_l`` (``onsite``, ``offsite``,
-        ``total``), ``cost`` (or ``None`` where no price is known), each
-        quantity as ``{"low", "central", "high"}``; ``sources`` (catalog row
-        ids) and ``assumptions`` (sentences).
+        ``location``, ``pue``, ``facility_energy_j``, ``co2e_g`` (location-based),
+        ``co2e_market_g``, ``clean_share``, ``water_l`` (``onsite``, ``offsite``,
+        ``total``), ``cost`` (or ``None`` where no price is known), each quantity
+        as ``{"low", "central", "high"}``; ``sources`` (catalog row ids) and
+        ``assumptions`` (sentences).
     """
-    from wattlens.errors import InputValueError
-
-    if pue is not None and pue < 1.0:
-        raise InputValueError(f"PUE must be at least 1.0, got {pue}")
-    if clean_share is not None and not 0.0 <= clean_share <= 1.0:
-        raise InputValueError(f"clean-energy share must be within [0, 1], got {clean_share}")
-    low = energy_j if energy_low_j is None else energy_low_j
-    high = energy_j if energy_high_j is None else energy_high_j
-    if catalog is None:
-        from wattlens import _cache
-
-        key = json.dumps([location, pue, clean_share])
-        unit = _cache.load("impacts", key)
-        if unit is None:
-            unit = unit_impacts(location=location, pue=pue, clean_share=clean_share)
-            _cache.store("impacts", key, unit)
-    else:
-        unit = unit_impacts(location=location, pue=pue, clean_share=clean_share, catalog=catalog)
-    scaled: dict[str, Any] = _scale(unit, low, energy_j, high)
-    return scaled
-
-
-def _scale(unit: Any, low: float, central: float, high: float) -> Any:
-    """Impacts are linear in energy: scale the impacts of 1 J to a (low, central, high) energy."""
-    if isinstance(unit, dict):
-        if set(unit) == {"low", "central", "high"}:
-            return {"low": unit["low"] * low, "central": unit["central"] * central,
-                    "high": unit["high"] * high}  # fmt: skip
-        return {k: _scale(v, low, central, high) for k, v in unit.items()}
-    return unit
+    return measured_impacts_typed(
+        energy_j, energy_low_j, energy_high_j,
+        location=location, pue=pue, clean_share=clean_share, catalog=catalog,
+    ).to_dict()  # fmt: skip
 
 
 def unit_impacts(
@@ -137,151 +563,61 @@ def unit_impacts(
     clean_share: float | None = None,
     catalog: Catalog | None = None,
 ) -> dict[str, Any]:
-    """The impacts of 1 J of IT energy at a location: the factors, with sources.
+    """The impacts of 1 J of IT energy at a location (JSON form): the factors, with sources."""
+    return measured_impacts(
+        1.0, location=location, pue=pue, clean_share=clean_share, catalog=catalog
+    )
 
-    Market-based carbon follows the GHG Protocol Scope 2 Guidance (2015): the
-    share covered by contracted clean supply counts at zero; the rest at the
-    grid average (a residual mix is not in the catalog, so the average stands in).
+
+def estimate_impacts(
+    it_j: Array, pue: Array | float, location: str | None, catalog: Catalog | None = None
+) -> tuple[Impacts, Chain]:
+    """Carbon, water and cost of Monte Carlo samples of IT (server) energy, as quantiles.
+
+    The facility energy is ``apply_pue(it_j, pue)``; carbon, off-site water and
+    cost follow it; on-site cooling water follows the IT energy at the catalog's
+    industry WUE. Returns the impacts and the chain (whose ``facility_j`` is the
+    facility-boundary energy of each sample).
     """
-    from wattlens.catalog import get_catalog
-
-    catalog = catalog or get_catalog()
-    low = energy_j = high = 1.0
-    place = resolve_location(location, catalog)
-    grid = place.grid
-    sources = [f"grids/{grid.id}"]
-    assumptions: list[str] = []
-    if place.region is not None:
-        sources.append(f"regions/{place.region.id}")
-    factor_pue = 1.0 if pue is None else pue
-    if pue is None:
-        assumptions.append("PUE 1.0: no data-centre overhead counted (pass a PUE to add it)")
-
-    kwh = 1.0 / J_PER_KWH
-    facility = _band(low, energy_j, high, factor_pue)
-    co2e = _band(low, energy_j, high, factor_pue * kwh * grid.co2e_g_per_kwh)
-    share = 0.0 if clean_share is None else clean_share
-    co2e_market = _band(low, energy_j, high, factor_pue * kwh * grid.co2e_g_per_kwh * (1 - share))
-    if clean_share is None:
-        assumptions.append("market-based carbon equals location-based: no clean-energy share")
-
-    water = _water(catalog, grid, low, energy_j, high, pue, sources, assumptions)
-    cost = _cost(catalog, grid, low, energy_j, high, factor_pue, sources, assumptions)
-
-    return {
-        "location": {
-            "query": place.query,
-            "grid_id": grid.id,
-            "grid_name": grid.name,
-            "region_id": place.region.id if place.region else None,
-            "co2e_g_per_kwh": grid.co2e_g_per_kwh,
-        },
-        "pue": factor_pue,
-        "facility_energy_j": facility,
-        "co2e_g": co2e,
-        "co2e_market_g": co2e_market,
-        "clean_share": share,
-        "water_l": water,
-        "cost": cost,
-        "sources": sources,
-        "assumptions": assumptions,
-    }
-
-
-def _water(  # noqa: PLR0917 - a private helper with one call site
-    catalog: Catalog,
-    grid: Grid,
-    low: float,
-    central: float,
-    high: float,
-    pue: float | None,
-    sources: list[str],
-    assumptions: list[str],
-) -> dict[str, Any]:
-    """On-site (WUE x IT energy) and off-site (EWIF x facility energy) water, in litres."""
-    from wattlens.catalog import Water
-
-    kwh = 1.0 / J_PER_KWH
-    factor_pue = 1.0 if pue is None else pue
-    waters = {w.id: w for w in catalog.rows("water") if isinstance(w, Water)}
-    offsite = next(
-        (w for w in waters.values() if w.scope == "offsite" and w.entity == grid.id), None
-    )
-    if offsite is None:
-        offsite = waters.get("offsite-world")
-        if offsite is not None:
-            assumptions.append(f"no electricity water intensity for {grid.id}: world average used")
-    offsite_l = (
-        _band(low, central, high, factor_pue * kwh * offsite.l_per_kwh)
-        if offsite
-        else _band(0, 0, 0, 0)
-    )
-    if offsite is not None:
-        sources.append(f"water/{offsite.id}")
-    onsite_row = waters.get(DEFAULT_ONSITE_WUE_ID) if pue is not None else None
-    if onsite_row is not None:
-        onsite_l = _band(low, central, high, kwh * onsite_row.l_per_kwh)
-        sources.append(f"water/{onsite_row.id}")
+    f = factors_at(location, catalog)
+    chain = impacts_of(it_j, factors=f, pue=pue)
+    assumptions = [
+        WarningItem(
+            "no-clean-share", "market-based carbon equals location-based: no clean-energy share"
+        ),
+        *(n for n in f.notes if n.code == "water-world-average"),
+    ]
+    if not f.onsite_sources:
         assumptions.append(
-            f"on-site cooling water at {onsite_row.l_per_kwh} L/kWh ({onsite_row.name})"
+            WarningItem(
+                "no-onsite-water", "no on-site cooling water counted (outside a data centre)"
+            )
         )
-    else:
-        onsite_l = _band(0, 0, 0, 0)
-        assumptions.append("no on-site cooling water counted (outside a data centre)")
-    total_l = {k: onsite_l[k] + offsite_l[k] for k in onsite_l}
-
-    return {
-        "onsite": onsite_l,
-        "onsite_measure": onsite_row.measure if onsite_row else None,
-        "offsite": offsite_l,
-        "offsite_measure": offsite.measure if offsite else None,
-        "total": total_l,
-    }
-
-
-def _cost(  # noqa: PLR0917 - a private helper with one call site
-    catalog: Catalog,
-    grid: Grid,
-    low: float,
-    central: float,
-    high: float,
-    factor_pue: float,
-    sources: list[str],
-    assumptions: list[str],
-) -> dict[str, Any] | None:
-    """Facility energy x the country's business price, in its currency and in USD."""
-    from wattlens.catalog import ExchangeRate, Price
-    from wattlens.errors import UnknownNameError
-
-    kwh = 1.0 / J_PER_KWH
-    cost: dict[str, Any] | None = None
-    try:
-        price = catalog.get_typed("prices", grid.id, Price)
-    except UnknownNameError:
-        price = None
-        assumptions.append(f"no business electricity price for {grid.name} in the catalog")
-    if price is not None:
-        sources.append(f"prices/{price.id}")
-        usd_rate: float | None = None
-        try:
-            rate = catalog.get_typed("exchange_rates", price.currency.lower(), ExchangeRate)
-            usd_rate = rate.usd_per_unit
-            sources.append(f"exchange_rates/{rate.id}")
-        except UnknownNameError:
-            pass
-        if price.price_local_per_kwh is not None:
-            per_kwh, currency = price.price_local_per_kwh, price.currency
-        else:
-            assert price.price_usd_per_kwh is not None
-            per_kwh, currency, usd_rate = price.price_usd_per_kwh, "USD", 1.0
-        amount = _band(low, central, high, factor_pue * kwh * per_kwh)
-        cost = {
-            "currency": currency,
-            "price_per_kwh": per_kwh,
-            "amount": amount,
-            "amount_usd": (
-                {k: v * usd_rate for k, v in amount.items()} if usd_rate is not None else None
-            ),
-        }
-
-    return cost
+    assumptions.extend(n for n in f.notes if n.code == "no-price")
+    co2e = Range.from_samples(chain.co2e_location_g)
+    cost = None
+    if chain.cost is not None:
+        assert chain.currency is not None
+        cost = Money(
+            Range.from_samples(chain.cost),
+            chain.currency,
+            Range.from_samples(chain.cost_usd) if chain.cost_usd is not None else None,
+        )
+    impacts = Impacts(
+        place=f.place,
+        co2e_g=co2e,
+        co2e_market_g=co2e,
+        water_l=Water(
+            Range.from_samples(chain.water_onsite_l),
+            Range.from_samples(chain.water_offsite_l),
+            Range.from_samples(chain.water_l),
+            f.onsite_measure,
+            f.offsite_measure,
+        ),
+        cost=cost,
+        sources=(*f.place_sources, *f.onsite_sources, *f.price_sources),
+        assumptions=tuple(assumptions),
+        style="quantiles",
+        basis="facility energy (on-site water: IT energy)",
+    )
+    return impacts, chain

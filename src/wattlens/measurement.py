@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from wattlens.sensors.base import ComponentKind, Method
+from wattlens.types import Impacts
+
+#: Warning codes a measurement may carry (``WarningItem.code``).
+WARNING_MODELLED = "modelled-components"
+WARNING_NOTHING_MEASURED = "nothing-measured"
 
 RunStatus = Literal["completed", "failed", "killed", "interrupted", "not_started"]
 
@@ -45,18 +50,6 @@ class TimelinePoint:
 
 
 @dataclass(frozen=True)
-class Impact:
-    """A quantity with its range: p5/p50/p95 of what was computed."""
-
-    p5: float
-    p50: float
-    p95: float
-
-    def to_dict(self) -> dict[str, float]:
-        return {"p5": self.p5, "p50": self.p50, "p95": self.p95}
-
-
-@dataclass(frozen=True)
 class Measurement:
     """The result of one measurement window (a run, a block, a training step)."""
 
@@ -73,6 +66,7 @@ class Measurement:
     timeline: tuple[TimelinePoint, ...] | None = None
     host: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    """Sentences; those the meter raises are :class:`WarningItem` with a code."""
     location: str | None = None
     """Where the energy was used (country, grid zone or cloud region); None: world."""
     pue: float | None = None
@@ -82,22 +76,42 @@ class Measurement:
     """Peak total power of the timeline when it was not loaded (``Store.get(timeline=False)``)."""
 
     @property
-    def impacts(self) -> dict[str, Any]:
+    def typed_impacts(self) -> Impacts:
         """Carbon, water and cost for the location and PUE (computed on first use).
 
-        See :func:`wattlens.impacts.measured_impacts` for the fields.
+        Read back from the stored JSON where that has the current shape; an
+        older stored shape is recomputed from the location and PUE.
         """
-        if self.stored_impacts is None:
-            from wattlens.impacts import measured_impacts
+        cached = self.__dict__.get("_typed_impacts")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        typed: Impacts | None = None
+        if self.stored_impacts is not None:
+            try:
+                typed = Impacts.from_dict(self.stored_impacts)
+            except (KeyError, TypeError, AttributeError):
+                typed = None
+        if typed is None:
+            from wattlens.impacts import measured_impacts_typed
 
-            computed = measured_impacts(
+            typed = measured_impacts_typed(
                 self.energy_j,
                 self.energy_low_j,
                 self.energy_high_j,
                 location=self.location,
                 pue=self.pue,
             )
-            object.__setattr__(self, "stored_impacts", computed)
+        object.__setattr__(self, "_typed_impacts", typed)
+        return typed
+
+    @property
+    def impacts(self) -> dict[str, Any]:
+        """The JSON form of :attr:`typed_impacts` (as stored, for runs saved in an older shape).
+
+        See :func:`wattlens.impacts.measured_impacts` for the fields.
+        """
+        if self.stored_impacts is None:
+            object.__setattr__(self, "stored_impacts", self.typed_impacts.to_dict())
         assert self.stored_impacts is not None
         return self.stored_impacts
 
@@ -179,7 +193,7 @@ class Measurement:
             "pue": self.pue,
             "impacts": self.impacts,
             "host": self.host,
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
             "timeline": (
                 [{"t_s": p.t_s, "power_w": p.power_w} for p in self.timeline]
                 if self.timeline is not None

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from wattlens.cli.estimate import parse_count
+from wattlens.quantity import parse_count
 
 ESTIMATE_FIELDS = {"kind", "method", "boundary", "energy_j", "energy_by_boundary_j", "impacts",
                    "assumptions", "sensitivity", "sources", "warnings"}  # fmt: skip
@@ -71,3 +71,16 @@ def test_training_contradictory_flags_exit_2(cli: Any) -> None:
 )
 def test_counts_parse_with_magnitudes(text: str, value: float) -> None:
     assert parse_count(text, "--params") == value
+
+
+def test_output_tokens_and_batch_take_ranges(cli: Any) -> None:
+    base = ["estimate", "inference", "-m", "llama-3.1-8b", "--input-tokens", "500", "-a",
+            "H100 SXM", "--samples", "2000", "--json"]  # fmt: skip
+    point = cli(*base, "--output-tokens", "400", "--batch", "32").json()
+    ranged = cli(*base, "--output-tokens", "200..800", "--batch", "16..64").json()
+    # The range widens the spread; before, --batch took one number and ranges were refused.
+    spread = point["energy_j"]["p95"] / point["energy_j"]["p5"]
+    assert ranged["energy_j"]["p95"] / ranged["energy_j"]["p5"] > 2 * spread
+    drivers = {s["input"] for s in ranged["sensitivity"]}
+    assert {"output_tokens", "batch"} <= drivers
+    assert ranged["output_tokens"] == pytest.approx(500, rel=0.05)

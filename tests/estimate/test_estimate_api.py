@@ -142,3 +142,17 @@ def test_impacts_carry_quantiles_for_carbon_water_and_cost(catalog: Catalog) -> 
         water["onsite"]["p50"] + water["offsite"]["p50"], rel=0.05
     )
     assert impacts["cost"]["currency"] == "EUR"
+
+
+def test_estimate_warnings_carry_codes(catalog: Catalog) -> None:
+    from wattlens.types import codes
+
+    e = estimate.training(accelerator="H100 SXM", accelerator_hours=1e6, samples=200,
+                          catalog=catalog)  # fmt: skip
+    assert "hours-times-tdp" in codes(e.warnings)
+    assert "upper bound" in e.to_dict()["warnings"][0]
+    i = estimate.inference(params=8e9, output_tokens=100, accelerator="H100 SXM", samples=200,
+                           catalog=catalog)  # fmt: skip
+    assert {"model-shape-unknown", "server-boundary"} <= codes(i.warnings)
+    # The impacts' assumptions are coded too; the estimate leaves the on-site water note out.
+    assert "onsite-water" not in codes(i.typed_impacts.assumptions)

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wattlens.models import inference as inf
-from wattlens.models import training as tr
-from wattlens.models.uncertainty import Uncertain, sample, sensitivity, summarise
+from wattlens.formulas import inference as inf
+from wattlens.formulas import training as tr
+from wattlens.formulas.uncertainty import Input, Uncertain, sample, sensitivity, summarise
 
 
 def test_training_flops_is_six_n_d() -> None:
@@ -52,7 +52,11 @@ def test_min_accelerators_is_a_power_of_two() -> None:
 
 
 def test_sampling_is_seeded_and_summaries_ordered() -> None:
-    inputs = {"a": Uncertain(1, 2), "b": Uncertain(1, 100, "loguniform"), "c": 3.0}
+    inputs: dict[str, Input] = {
+        "a": Uncertain(1, 2),
+        "b": Uncertain(1, 100, "loguniform"),
+        "c": 3.0,
+    }
     one = sample(inputs, 5000, seed=1)
     two = sample(inputs, 5000, seed=1)
     assert all(np.array_equal(one[k], two[k]) for k in inputs)
@@ -75,3 +79,22 @@ def test_bad_ranges_are_rejected() -> None:
         Uncertain(2, 1)
     with pytest.raises(ValueError, match="positive low"):
         Uncertain(0, 1, "loguniform")
+
+
+def test_the_former_module_names_still_import() -> None:
+    from wattlens.models import inference, training, uncertainty
+
+    assert training.training_flops is tr.training_flops
+    assert inference.decode_step_s is inf.decode_step_s
+    assert uncertainty.Uncertain is Uncertain
+
+
+def test_facility_energy_goes_through_the_one_pue_function() -> None:
+    energy = np.array([1.0, 2.0])
+    assert list(tr.facility_energy_j(energy, np.array([1.5, 1.1]))) == pytest.approx([1.5, 2.2])
+
+
+def test_decode_time_is_shared_by_the_batch() -> None:
+    # 400 tokens x 20 ms per step, shared by 32 requests: 0.25 s per request.
+    assert inf.decode_s_per_request(400.0, 0.02, 32.0) == pytest.approx(0.25)
+    assert inf.mean_context_tokens(1000.0, 400.0) == 1200.0

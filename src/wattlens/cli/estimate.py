@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +13,7 @@ from wattlens.cli._output import emit_json, stdout
 
 if TYPE_CHECKING:
     from wattlens.estimate import Estimate
+    from wattlens.types import Range
 
 app = typer.Typer(
     help="Estimate training or inference energy from first principles, with ranges.",
@@ -37,90 +37,60 @@ class PrecisionChoice(StrEnum):
     int4 = "int4"
 
 
-_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
-
-
-def parse_count(text: str, what: str) -> float:
-    """A positive count: ``1.75e11``, ``175e9``, ``175B``, ``2T``, ``3.5M``, ``1_000``."""
-    cleaned = text.strip().replace("_", "").replace(",", "")
-    match = re.fullmatch(r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([kKmMbBgGtT]?)", cleaned)
-    if not match:
-        raise typer.BadParameter(
-            f"{text!r} is not a number (write e.g. 7e10, 70B or 2T)", param_hint=what
-        )
-    value = float(match.group(1)) * _SUFFIX.get(match.group(2).lower(), 1.0)
-    if value <= 0:
-        raise typer.BadParameter(f"must be positive, got {text!r}", param_hint=what)
-    return value
-
-
-def parse_range(text: str, what: str) -> float | tuple[float, float]:
-    """``X`` or ``LOW:HIGH``."""
-    if ":" in text:
-        low_text, high_text = text.split(":", 1)
-        low, high = parse_count(low_text, what), parse_count(high_text, what)
-        if low > high:
-            raise typer.BadParameter(f"LOW is above HIGH in {text!r}", param_hint=what)
-        return (low, high)
-    return parse_count(text, what)
-
-
-def _fmt_quantiles(q: dict[str, float]) -> str:
+def _fmt_range(q: Range) -> str:
     from wattlens.units import format_energy
 
-    low, high = format_energy(q["p5"]), format_energy(q["p95"])
-    return f"{format_energy(q['p50'])}  (p5 {low} – p95 {high})"
+    low, high = format_energy(q.p5), format_energy(q.p95)
+    return f"{format_energy(q.p50)}  (p5 {low} – p95 {high})"
 
 
 def _render(e: Estimate, title: str) -> None:
-    from wattlens.units import format_mass, format_volume
+    from wattlens.estimate import InferenceEstimate, TrainingEstimate
+    from wattlens.units import format_energy, format_mass, format_volume
 
     stdout.print(
         f"[bold]{escape(title)}[/bold] — {e.boundary} boundary, [yellow]estimated[/yellow] "
         "(modelled, not measured)",
         highlight=False,
     )
-    stdout.print(f"energy   [bold]{_fmt_quantiles(e.energy_j)}[/bold]", highlight=False)
+    stdout.print(f"energy   [bold]{_fmt_range(e.energy)}[/bold]", highlight=False)
     table = Table("boundary", "p50", "p5 – p95", box=None, pad_edge=False)
-    from wattlens.units import format_energy
-
-    for name, q in e.energy_by_boundary_j.items():
-        table.add_row(name, format_energy(q["p50"]),
-                      f"{format_energy(q['p5'])} – {format_energy(q['p95'])}")  # fmt: skip
+    for name, q in e.energy_by_boundary.items():
+        table.add_row(name, format_energy(q.p50),
+                      f"{format_energy(q.p5)} – {format_energy(q.p95)}")  # fmt: skip
     stdout.print(table)
-    extra = e.extra
-    if "accelerator_hours" in extra:
-        hours = extra["accelerator_hours"]
-        stdout.print(f"accelerator-hours {hours['p50']:.3g} (p5 {hours['p5']:.3g} – p95 "
-                     f"{hours['p95']:.3g})", highlight=False)  # fmt: skip
-    if "count" in extra and "batch" in extra:
+    if isinstance(e, TrainingEstimate):
+        hours = e.accelerator_hours
+        stdout.print(f"accelerator-hours {hours.p50:.3g} (p5 {hours.p5:.3g} – p95 "
+                     f"{hours.p95:.3g})", highlight=False)  # fmt: skip
+    if isinstance(e, InferenceEstimate):
+        batch = f"{e.batch.p50:g}" if e.batch.is_point else f"{e.batch.p5:.3g}–{e.batch.p95:.3g}"
         stdout.print(
-            f"served on {extra['count']} accelerator(s), batch {extra['batch']:g}, "
-            f"{extra['precision']}; per request: prefill "
-            f"{format_energy(extra['prefill_energy_j']['p50'])}, decode "
-            f"{format_energy(extra['decode_energy_j']['p50'])} (accelerators)",
+            f"served on {e.count} accelerator(s), batch {batch}, "
+            f"{e.precision}; per request: prefill "
+            f"{format_energy(e.prefill_energy_j.p50)}, decode "
+            f"{format_energy(e.decode_energy_j.p50)} (accelerators)",
             highlight=False,
         )
-    impacts = e.impacts
-    loc = impacts["location"]
+    impacts = e.typed_impacts
     line = (
-        f"impacts of the facility energy at {loc['grid_name']}: "
-        f"{format_mass(impacts['co2e_g']['p50'])} CO2e, "
-        f"{format_volume(impacts['water_l']['total']['p50'])} water (on- and off-site)"
+        f"impacts of the facility energy at {impacts.place.grid_name}: "
+        f"{format_mass(impacts.co2e_g.p50)} CO2e, "
+        f"{format_volume(impacts.water_l.total.p50)} water (on- and off-site)"
     )
-    if impacts.get("cost"):
-        line += f", {impacts['cost']['amount']['p50']:.3g} {impacts['cost']['currency']}"
+    if impacts.cost is not None:
+        line += f", {impacts.cost.amount.p50:.3g} {impacts.cost.currency}"
     stdout.print(escape(line), highlight=False)
     stdout.print("[bold]what drives the range[/bold]")
-    for name, share in e.sensitivity[:4]:
-        stdout.print(f"  {escape(name):24} {share:5.0%}", highlight=False)
+    for driver, share in e.sensitivity[:4]:
+        stdout.print(f"  {escape(driver):24} {share:5.0%}", highlight=False)
     stdout.print("[bold]assumptions[/bold]")
     for a in e.assumptions[:10]:
         stdout.print(f"  {escape(a.name)}: {escape(a.value)}  [dim]{escape(a.basis)}[/dim]",
                      highlight=False, soft_wrap=True)  # fmt: skip
     stdout.print(f"[dim]sources: {escape(', '.join(e.sources))}[/dim]", soft_wrap=True)
     for warning in e.warnings:
-        stdout.print(f"[yellow]note:[/yellow] {escape(warning)}", soft_wrap=True)
+        stdout.print(f"[yellow]note:[/yellow] {escape(warning.text)}", soft_wrap=True)
 
 
 _JSON_HELP = (
@@ -167,7 +137,7 @@ LocationOpt = Annotated[
 SamplesOpt = Annotated[int, typer.Option("--samples", min=100, help="Monte Carlo samples.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
 OutputTokensOpt = Annotated[
-    str, typer.Option("--output-tokens", help="Generated tokens per request.")
+    str, typer.Option("--output-tokens", help="Generated tokens per request, N or LOW..HIGH.")
 ]
 InferModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Catalog model.")]
 InferParamsOpt = Annotated[str | None, typer.Option("--params", help="Total parameters (8e9, 8B).")]
@@ -179,7 +149,7 @@ InferCountOpt = Annotated[
     typer.Option("--count", "-n", min=1, help="Accelerators per replica (default: fit)."),
 ]
 BatchOpt = Annotated[
-    float | None, typer.Option("--batch", help="Concurrent requests (default 64).")
+    str | None, typer.Option("--batch", help="Concurrent requests, N or LOW..HIGH (default 64).")
 ]
 InferPrecisionOpt = Annotated[
     PrecisionChoice, typer.Option("--precision", help="Weight precision.")
@@ -187,10 +157,6 @@ InferPrecisionOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_SAMPLES = 20_000
 DEFAULT_SEED = 20240420
-
-
-def _count_or_none(text: str | None, what: str) -> float | None:
-    return parse_count(text, what) if text else None
 
 
 def training_from_options(
@@ -211,26 +177,15 @@ def training_from_options(
     samples: int,
     seed: int,
 ) -> Estimate:
-    """Parse the training options as typed on the command line and run the estimate."""
-    from wattlens import estimate
+    """Read the training options as typed on the command line and run the estimate."""
+    from wattlens.estimate.inputs import TrainingInputs
 
-    return estimate.training(
-        accelerator=accelerator,
-        count=count,
-        accelerator_hours=_count_or_none(accelerator_hours, "--accelerator-hours"),
-        days=days,
-        params=_count_or_none(params, "--params"),
-        tokens=_count_or_none(tokens, "--tokens"),
-        active_params=_count_or_none(active_params, "--active-params"),
-        model=model,
-        mfu=parse_mfu(mfu),
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=parse_range(pue, "--pue") if pue else None,
-        location=location,
-        samples=samples,
-        seed=seed,
-    )
+    return TrainingInputs.build(
+        accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
+        params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
+        precision=precision.value, boundary=boundary.value, pue=pue, location=location,
+        samples=samples, seed=seed,
+    ).run()  # fmt: skip
 
 
 def inference_from_options(
@@ -242,7 +197,7 @@ def inference_from_options(
     active_params: str | None,
     input_tokens: str | None,
     count: int | None,
-    batch: float | None,
+    batch: str | None,
     precision: PrecisionChoice,
     boundary: BoundaryChoice,
     pue: str | None,
@@ -250,27 +205,17 @@ def inference_from_options(
     samples: int,
     seed: int,
 ) -> Estimate:
-    """Parse the inference options as typed on the command line and run the estimate."""
-    from wattlens import estimate
+    """Read the inference options as typed on the command line and run the estimate."""
+    from wattlens.estimate.inputs import InferenceInputs
 
     if model is None and params is None:
         raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
-    return estimate.inference(
-        output_tokens=parse_count(output_tokens, "--output-tokens"),
-        accelerator=accelerator,
-        model=model,
-        params=_count_or_none(params, "--params"),
-        active_params=_count_or_none(active_params, "--active-params"),
-        input_tokens=parse_input_tokens(input_tokens),
-        count=count,
-        batch=batch,
-        precision=precision.value,
-        boundary=boundary.value,
-        pue=parse_range(pue, "--pue") if pue else None,
-        location=location,
-        samples=samples,
-        seed=seed,
-    )
+    return InferenceInputs.build(
+        output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
+        active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
+        precision=precision.value, boundary=boundary.value, pue=pue, location=location,
+        samples=samples, seed=seed,
+    ).run()  # fmt: skip
 
 
 @app.command("training")
@@ -313,25 +258,6 @@ def training_command(
         _render(result, f"Training estimate on {accelerator}")
 
 
-def parse_mfu(text: str | None) -> float | tuple[float, float] | None:
-    """Parse ``--mfu``: ``X`` gives a float, ``LOW:HIGH`` a pair, None stays None.
-
-    Raises:
-        typer.BadParameter: The text is not a number or LOW:HIGH.
-    """
-    if text is None:
-        return None
-    try:
-        if ":" in text:
-            low, high = (float(v) for v in text.split(":", 1))
-            return (low, high)
-        return float(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a number or LOW:HIGH", param_hint="--mfu"
-        ) from None
-
-
 @app.command("inference")
 def inference_command(
     output_tokens: OutputTokensOpt,
@@ -370,21 +296,6 @@ def inference_command(
         emit_json(result.to_dict())
     else:
         _render(result, f"Inference estimate per request on {accelerator}")
-
-
-def parse_input_tokens(text: str | None) -> Any:
-    """Parse ``--input-tokens``: ``N`` or ``LOW:HIGH`` (as :func:`parse_range`); ``0`` is 0.0.
-
-    None stays None (the estimate's default range of prompt lengths).
-
-    Raises:
-        typer.BadParameter: The text is not a count or a range.
-    """
-    if text is None:
-        return None
-    if text.strip() == "0":
-        return 0.0
-    return parse_range(text, "--input-tokens")
 
 
 training_command.__doc__ = (training_command.__doc__ or "") + "\n\n" + _JSON_HELP

@@ -2,7 +2,7 @@
 
 ``wattlens.estimate.training(...)`` and ``wattlens.estimate.inference(...)``
 resolve names through the catalog, draw every uncertain input (seeded Monte
-Carlo), run the pure formulas of :mod:`wattlens.models`, and return an
+Carlo), run the pure formulas of :mod:`wattlens.formulas`, and return an
 :class:`Estimate`: energy quantiles at the requested boundary (and at all
 three), the assumptions with their bases, the inputs that drive the spread,
 the catalog rows used, warnings, and the carbon, water and cost of the
@@ -12,14 +12,15 @@ facility energy at a location.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from wattlens.errors import InputValueError
-from wattlens.models.uncertainty import (
+from wattlens.formulas.uncertainty import (
     Input,
     Uncertain,
 )
+from wattlens.types import Impacts, Range, WarningItem
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,24 +52,49 @@ class Assumption:
     basis: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Estimate:
-    """A modelled energy with its range, boundary and provenance."""
+    """A modelled energy with its range, boundary and provenance.
+
+    :class:`TrainingEstimate` and :class:`InferenceEstimate` add what is
+    specific to each kind. ``energy_j``, ``energy_by_boundary_j``,
+    ``impacts``, ``extra`` and ``samples_j`` are the JSON-shaped views.
+    """
 
     kind: Literal["training", "inference"]
     boundary: Boundary
-    energy_j: dict[str, float]
-    energy_by_boundary_j: dict[str, dict[str, float]]
+    energy: Range
+    """Energy at ``boundary``, joules (per request for inference)."""
+    energy_by_boundary: dict[Boundary, Range]
     assumptions: tuple[Assumption, ...]
     sensitivity: tuple[tuple[str, float], ...]
     sources: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
-    """Kind-specific quantities (accelerator_hours, duration_s, per-phase energy …)."""
-    impacts: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[WarningItem, ...] = ()
+    typed_impacts: Impacts
+    """Carbon, water and cost of the facility energy at the location."""
     method: str = "estimated"
-    samples_j: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """The Monte Carlo samples per boundary (numpy arrays), for scenario engines."""
+
+    @property
+    def energy_j(self) -> dict[str, float]:
+        return self.energy.to_dict()
+
+    @property
+    def energy_by_boundary_j(self) -> dict[str, dict[str, float]]:
+        return {k: v.to_dict() for k, v in self.energy_by_boundary.items()}
+
+    @property
+    def impacts(self) -> dict[str, Any]:
+        return self.typed_impacts.to_dict()
+
+    @property
+    def samples_j(self) -> dict[str, Any]:
+        """The Monte Carlo samples per boundary (numpy arrays), for scenario engines."""
+        return {k: v.samples for k, v in self.energy_by_boundary.items() if v.samples is not None}
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Kind-specific quantities (accelerator_hours, duration_s, per-phase energy …)."""
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (documented in the README)."""
@@ -85,7 +111,57 @@ class Estimate:
             ],
             "sensitivity": [{"input": k, "share": v} for k, v in self.sensitivity],
             "sources": list(self.sources),
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingEstimate(Estimate):
+    """The energy of a training run."""
+
+    kind: Literal["training", "inference"] = "training"
+    accelerator_hours: Range
+    duration_s: Range | None = None
+    """Wall-clock duration, where the accelerator count is known."""
+    flops: float | None = None
+    """Training compute, on the parameters-and-tokens route."""
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"accelerator_hours": self.accelerator_hours.to_dict()}
+        if self.duration_s is not None:
+            out["duration_s"] = self.duration_s.to_dict()
+        if self.flops is not None:
+            out["flops"] = self.flops
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceEstimate(Estimate):
+    """The energy of one request (prefill + decode) on given hardware."""
+
+    kind: Literal["training", "inference"] = "inference"
+    accelerator: str
+    """The catalog name of the accelerator the request runs on."""
+    count: int
+    batch: Range
+    precision: str
+    output_tokens: Range
+    prefill_energy_j: Range
+    decode_energy_j: Range
+    time_per_request_s: Range
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        # batch and output tokens: their central values (a range shows in the assumptions).
+        return {
+            "count": self.count,
+            "batch": self.batch.p50,
+            "precision": self.precision,
+            "output_tokens": self.output_tokens.p50,
+            "prefill_energy_j": self.prefill_energy_j.to_dict(),
+            "decode_energy_j": self.decode_energy_j.to_dict(),
+            "time_per_request_s": self.time_per_request_s.to_dict(),
         }
 
 
@@ -113,6 +189,32 @@ def as_input(value: Input | tuple[float, float] | None, default: Input, name: st
             raise InputValueError(f"{name} range {low}:{high} has low above high")
         return Uncertain(low, high, basis="given")
     return value
+
+
+def count_input(value: Input | tuple[float, float] | None, name: str, fix: str) -> Input | None:
+    """A positive count (tokens, parameters, hours …): a value, a (low, high) pair or a range.
+
+    A pair is drawn uniformly between its ends, like every other given range.
+    """
+    if value is None:
+        return None
+    given = as_input(value, 0.0, name)
+    low = given.low if isinstance(given, Uncertain) else given
+    high = given.high if isinstance(given, Uncertain) else given
+    positive(name, low, fix)
+    positive(name, high, fix)
+    return given
+
+
+def is_range(value: Input | None) -> bool:
+    """True for an input that spans values (drawn in the Monte Carlo)."""
+    return isinstance(value, Uncertain) and value.low < value.high
+
+
+def scaled_input(value: Uncertain, k: float) -> Uncertain:
+    """The range of ``k`` times an uncertain input (``k > 0``), same shape and basis."""
+    mode = value.mode * k if value.mode is not None else None
+    return Uncertain(value.low * k, value.high * k, value.shape, mode, value.basis)
 
 
 def resolve_accelerator(name: str, catalog: Catalog) -> Accelerator:
@@ -145,51 +247,3 @@ def default_pue(catalog: Catalog) -> Uncertain:
     return Uncertain(
         low, high, basis=f"catalog pue: best provider fleet ({low}) to industry average ({high})"
     )
-
-
-def impacts_quantiles(
-    facility_j: Array, it_j: Array, location: str | None, catalog: Catalog
-) -> dict[str, Any]:
-    """Carbon, water and cost of energy samples (impacts are linear in energy).
-
-    Carbon, off-site water and cost follow the facility energy; on-site cooling
-    water follows the IT (server) energy at the catalog's industry WUE.
-    """
-    from wattlens.impacts import unit_impacts
-    from wattlens.models.uncertainty import summarise
-
-    # Factors per joule inside a data centre at PUE 1 (PUE is already inside facility_j):
-    # carbon, off-site water and cost per facility joule, on-site water per IT joule.
-    unit = unit_impacts(location=location, pue=1.0, catalog=catalog)
-    water = unit["water_l"]
-    onsite = it_j * water["onsite"]["central"]
-    offsite = facility_j * water["offsite"]["central"]
-    out: dict[str, Any] = {
-        "location": unit["location"],
-        "basis": "facility energy (on-site water: IT energy)",
-        "co2e_g": summarise(facility_j * unit["co2e_g"]["central"]),
-        "water_l": {
-            "onsite": summarise(onsite),
-            "offsite": summarise(offsite),
-            "total": summarise(onsite + offsite),
-            "onsite_measure": water["onsite_measure"],
-            "offsite_measure": water["offsite_measure"],
-        },
-        "water_offsite_l": summarise(offsite),
-        "sources": unit["sources"],
-        "assumptions": [a for a in unit["assumptions"] if not a.startswith("on-site cooling")],
-    }
-    cost = unit["cost"]
-    if cost is not None:
-        out["cost"] = {
-            "currency": cost["currency"],
-            "amount": summarise(facility_j * cost["amount"]["central"]),
-            "amount_usd": (
-                summarise(facility_j * cost["amount_usd"]["central"])
-                if cost["amount_usd"] is not None
-                else None
-            ),
-        }
-    else:
-        out["cost"] = None
-    return out

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wattlens.errors import InputValueError
 from wattlens.estimate._common import (
     HOST_FRACTION,
     Assumption,
-    Estimate,
+    Boundary,
+    InferenceEstimate,
     as_input,
     check_boundary,
+    count_input,
     default_pue,
-    impacts_quantiles,
-    positive,
+    is_range,
     resolve_accelerator,
     resolve_model,
 )
-from wattlens.models.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
+from wattlens.formulas.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
+from wattlens.types import Range, WarningItem
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
+    from wattlens.estimate._common import Array
 
 #: Constants of the inference model fitted on the 30 ML.ENERGY leaderboard v3
 #: configurations in tests/validation/published_inference.csv (Llama 3.1
@@ -83,17 +86,17 @@ def _model_shape(
     catalog: Catalog,
     *,
     model: str | None,
-    params: float | None,
-    active_params: float | None,
+    params: Input | None,
+    active_params: Input | None,
     layers: int | None,
     hidden_size: int | None,
     heads: int | None,
     kv_heads: int | None,
     sources: list[str],
-    warnings: list[str],
+    warnings: list[WarningItem],
     assumptions: list[Assumption],
 ) -> _Shape:
-    from wattlens.models import inference as formulas
+    from wattlens.formulas import inference as formulas
 
     label = "given parameters"
     head_dim: int | None = None
@@ -121,7 +124,12 @@ def _model_shape(
         kv_heads = kv_heads or row.kv_heads or heads
         head_dim = row.head_dim
         if row.estimate:
-            warnings.append(f"{row.name}: size is an estimate, not published ({row.basis})")
+            warnings.append(
+                WarningItem(
+                    "model-size-estimated",
+                    f"{row.name}: size is an estimate, not published ({row.basis})",
+                )
+            )
     if total is None:
         raise InputValueError(
             "give --model NAME or --params P", hint="e.g. --model llama-3.1-8b or --params 8e9"
@@ -132,15 +140,13 @@ def _model_shape(
     if layers and hidden_size and heads and kv_heads:
         kv = formulas.kv_bytes_per_token(layers, hidden_size, heads, kv_heads, head_dim)
     else:
-        # Without the shape: Kaplan et al. 2020 (sec. 2.1) N ~ 12 L d^2 with d/L ~ 128,
-        # and grouped-query attention with 8 query heads per KV head (Llama 3 style).
-        n = central(total)
-        d = (128 * n / 12) ** (1 / 3)
-        n_layers = max(1, round(d / 128))
-        kv = 2.0 * n_layers * d * (1 / 8) * formulas.KV_BYTES
+        kv = formulas.kv_bytes_per_token_from_size(central(total))
         warnings.append(
-            "model shape unknown: KV cache sized from N ~ 12 L d^2, d/L = 128 and 8 query "
-            "heads per KV head; pass --model or the shape for a better estimate"
+            WarningItem(
+                "model-shape-unknown",
+                "model shape unknown: KV cache sized from N ~ 12 L d^2, d/L = 128 and 8 query "
+                "heads per KV head; pass --model or the shape for a better estimate",
+            )
         )
     assumptions.append(Assumption("KV cache", f"{kv / 1024:.0f} KiB per token (16-bit)",
                                   "2 x layers x d_model x kv_heads/heads x 2 bytes"))  # fmt: skip
@@ -149,14 +155,14 @@ def _model_shape(
 
 def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     *,
-    output_tokens: float,
+    output_tokens: Input | tuple[float, float],
     accelerator: str,
     model: str | None = None,
-    params: float | None = None,
-    active_params: float | None = None,
+    params: Input | tuple[float, float] | None = None,
+    active_params: Input | tuple[float, float] | None = None,
     input_tokens: Input | tuple[float, float] | None = None,
     count: int | None = None,
-    batch: float | None = None,
+    batch: Input | tuple[float, float] | None = None,
     precision: str = "bf16",
     layers: int | None = None,
     hidden_size: int | None = None,
@@ -168,8 +174,11 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     catalog: Catalog | None = None,
-) -> Estimate:
+) -> InferenceEstimate:
     """Estimate the energy of one LLM request (prefill + decode) on given hardware.
+
+    Every count (output and input tokens, batch, parameters) takes a value or
+    a ``(low, high)`` range; ranges are drawn in the Monte Carlo.
 
     Args:
         output_tokens: generated tokens per request.
@@ -191,8 +200,8 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         catalog: catalog to use (default: the process catalog).
 
     Returns:
-        An :class:`Estimate` of joules per request; ``extra`` holds ``count``,
-        ``batch``, per-phase energy and the time per request.
+        An :class:`InferenceEstimate` of joules per request; ``extra`` holds
+        ``count``, ``batch`` (central), per-phase energy and the time per request.
 
     Raises:
         InputValueError: a value out of range, or a model that does not fit.
@@ -201,8 +210,9 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     import numpy as np
 
     from wattlens.catalog import get_catalog
-    from wattlens.models import inference as formulas
-    from wattlens.models.uncertainty import sample, sensitivity, summarise
+    from wattlens.formulas import inference as formulas
+    from wattlens.formulas.uncertainty import sample, sensitivity
+    from wattlens.impacts import estimate_impacts
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
@@ -214,13 +224,15 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         raise InputValueError(
             f"unknown precision {precision!r}", hint=f"use one of: {', '.join(PRECISIONS)}"
         )
-    positive("output tokens", output_tokens, "the number of generated tokens, e.g. 400")
-    if batch is not None:
-        positive("batch", batch, "concurrent requests per replica, e.g. 64")
+    tokens_out = count_input(output_tokens, "output tokens",
+                             "the number of generated tokens, e.g. 400")  # fmt: skip
+    assert tokens_out is not None
+    batch_in = count_input(batch, "batch", "concurrent requests per replica, e.g. 64")
     if count is not None and count < 1:
         raise InputValueError(f"count must be at least 1, got {count}")
-    positive("params", params, "parameters are an absolute count, e.g. 8e9")
-    positive("active params", active_params, "active parameters per token, e.g. 3.7e10")
+    params_in = count_input(params, "params", "parameters are an absolute count, e.g. 8e9")
+    active_in = count_input(active_params, "active params",
+                            "active parameters per token, e.g. 3.7e10")  # fmt: skip
     tokens_in = as_input(input_tokens, INPUT_TOKENS, "input tokens")
     low_in = tokens_in.low if isinstance(tokens_in, Uncertain) else tokens_in
     if low_in < 0:
@@ -238,7 +250,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
             hint="choose another --precision",
         )
     sources = [f"accelerators/{acc.id}"]
-    warnings: list[str] = []
+    warnings: list[WarningItem] = []
     assumptions = [
         Assumption(
             "accelerator",
@@ -248,16 +260,17 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         )
     ]
     shape = _model_shape(
-        catalog, model=model, params=params, active_params=active_params, layers=layers,
+        catalog, model=model, params=params_in, active_params=active_in, layers=layers,
         hidden_size=hidden_size, heads=heads, kv_heads=kv_heads, sources=sources,
         warnings=warnings, assumptions=assumptions,
     )  # fmt: skip
-    batch_size = float(batch) if batch is not None else DEFAULT_BATCH
-    if batch is None:
+    batch_given: Input = batch_in if batch_in is not None else DEFAULT_BATCH
+    batch_size = central(batch_given)
+    if batch_in is None:
         assumptions.append(Assumption("batch", f"{DEFAULT_BATCH:g}", "default; pass --batch"))
     bpp = formulas.BYTES_PER_PARAM[precision]
     weights = central(shape.params_total) * bpp
-    context_max = central(tokens_in) + output_tokens
+    context_max = central(tokens_in) + central(tokens_out)
     needed = weights + batch_size * context_max * shape.kv_bytes_per_token
     fit_count = formulas.min_accelerators(needed, acc.memory_gb * 1e9)
     if count is None:
@@ -274,8 +287,11 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         )
     elif needed > count * acc.memory_gb * 1e9 * 0.9:
         warnings.append(
-            f"the KV cache of {batch_size:g} requests does not fit next to the weights on "
-            f"{count} x {acc.name}: a real server would run a smaller batch"
+            WarningItem(
+                "kv-cache-overflow",
+                f"the KV cache of {batch_size:g} requests does not fit next to the weights on "
+                f"{count} x {acc.name}: a real server would run a smaller batch",
+            )
         )
 
     inputs: dict[str, Input] = {
@@ -293,21 +309,32 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     is_moe = central(shape.params_active) < central(shape.params_total)
     if is_moe:
         inputs["moe_compute_efficiency"] = MOE_COMPUTE_EFFICIENCY
+    # Output tokens and batch given as ranges are drawn after the others, so that point
+    # inputs keep the draws (and the figures) they always had.
+    for name, given in (("output_tokens", tokens_out), ("batch", batch_given)):
+        if is_range(given):
+            inputs[name] = given
     draws = sample(inputs, samples, seed)
+    n_out: Array = draws.get("output_tokens", np.full(samples, central(tokens_out)))
+    n_batch: Array = draws.get("batch", np.full(samples, batch_size))
     n_total = draws["params_total"]
     n_active = np.minimum(draws["params_active"], n_total)
     eff_c = draws["compute_efficiency"] * (draws["moe_compute_efficiency"] if is_moe else 1.0)
     bandwidth = acc.memory_bandwidth_gbs * 1e9
     # Decode: one step per output token for the whole batch, its time shared by B requests.
-    context = draws["input_tokens"] + output_tokens / 2
-    bytes_read = (
-        formulas.params_read_per_step(n_total, n_active, batch_size) * bpp
-        + batch_size * context * shape.kv_bytes_per_token
+    context = formulas.mean_context_tokens(draws["input_tokens"], n_out)
+    bytes_read = formulas.decode_bytes_read(
+        n_total,
+        n_active,
+        n_batch,
+        bpp,
+        context,
+        shape.kv_bytes_per_token,
     )
-    step_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * batch_size, count, bandwidth,
+    step_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * n_batch, count, bandwidth,
                                     peak, draws["mem_efficiency"], eff_c,
                                     draws["step_overhead_s"])  # fmt: skip
-    decode_s = output_tokens * step_s / batch_size
+    decode_s = formulas.decode_s_per_request(n_out, step_s, n_batch)
     prefill_s = formulas.prefill_s(
         formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak, eff_c
     )
@@ -315,13 +342,18 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     busy_fraction = np.maximum(draws["power_fraction"], draws["idle_fraction"])
     decode_util = formulas.utilisation(step_s, draws["step_overhead_s"])
     decode_power = formulas.power_w(acc.tdp_w, draws["idle_fraction"], busy_fraction, decode_util)
-    e_decode = count * decode_power * decode_s
-    e_prefill = count * acc.tdp_w * busy_fraction * prefill_s
+    e_decode = formulas.energy_j(count, decode_power, decode_s)
+    e_prefill = formulas.energy_j(count, acc.tdp_w * busy_fraction, prefill_s)
     e_acc = e_decode + e_prefill
-    e_server = e_acc + count * acc.tdp_w * draws["host_fraction"] * busy_s
-    e_facility = e_server * draws["pue"]
-    by_boundary = {"accelerator": e_acc, "server": e_server, "facility": e_facility}
+    e_server = e_acc + formulas.energy_j(count, acc.tdp_w * draws["host_fraction"], busy_s)
+    impacts, chain = estimate_impacts(e_server, draws["pue"], location, catalog)
+    by_boundary: dict[Boundary, Range] = {
+        "accelerator": Range.from_samples(e_acc, keep=True),
+        "server": Range.from_samples(e_server, keep=True),
+        "facility": Range.from_samples(chain.facility_j, keep=True),
+    }
     chosen = by_boundary[bound]
+    assert chosen.samples is not None
 
     for name, value in inputs.items():
         if name in ("params_total", "params_active"):
@@ -333,29 +365,31 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         assumptions.append(Assumption(name, shown, basis))
     if bound != "facility":
         warnings.append(
-            "server boundary excludes idle provisioned capacity and the data centre's overhead"
+            WarningItem("server-boundary",
+                        "server boundary excludes idle provisioned capacity and the data "
+                        "centre's overhead")
             if bound == "server"
-            else "accelerator boundary: chips only (no host, no idle capacity, no PUE)"
-        )
-    extra: dict[str, Any] = {
-        "count": count,
-        "batch": batch_size,
-        "precision": precision,
-        "output_tokens": output_tokens,
-        "prefill_energy_j": summarise(e_prefill),
-        "decode_energy_j": summarise(e_decode),
-        "time_per_request_s": summarise(busy_s),
-    }
-    return Estimate(
-        kind="inference",
+            else WarningItem("accelerator-boundary",
+                             "accelerator boundary: chips only (no host, no idle capacity, "
+                             "no PUE)")
+        )  # fmt: skip
+    return InferenceEstimate(
+        accelerator=acc.name,
         boundary=bound,
-        energy_j=summarise(chosen),
-        energy_by_boundary_j={k: summarise(v) for k, v in by_boundary.items()},
+        energy=chosen,
+        energy_by_boundary=by_boundary,
         assumptions=tuple(assumptions),
-        sensitivity=tuple(sensitivity(draws, chosen)),
+        sensitivity=tuple(sensitivity(draws, chosen.samples)),
         sources=tuple(sources),
         warnings=tuple(warnings),
-        extra=extra,
-        impacts=impacts_quantiles(e_facility, e_server, location, catalog),
-        samples_j=by_boundary,
-    )
+        typed_impacts=impacts,
+        count=count,
+        batch=Range.point(batch_size) if not is_range(batch_given)
+        else Range.from_samples(draws["batch"]),
+        precision=precision,
+        output_tokens=Range.point(central(tokens_out)) if not is_range(tokens_out)
+        else Range.from_samples(draws["output_tokens"]),
+        prefill_energy_j=Range.from_samples(e_prefill),
+        decode_energy_j=Range.from_samples(e_decode),
+        time_per_request_s=Range.from_samples(busy_s),
+    )  # fmt: skip

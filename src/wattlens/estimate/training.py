@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wattlens.errors import InputValueError
 from wattlens.estimate._common import (
     HOST_FRACTION,
     Assumption,
-    Estimate,
+    Boundary,
+    TrainingEstimate,
     as_input,
     check_boundary,
+    count_input,
     default_pue,
-    impacts_quantiles,
-    positive,
+    is_range,
     resolve_accelerator,
     resolve_model,
+    scaled_input,
 )
-from wattlens.models.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
+from wattlens.formulas.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
+from wattlens.types import Range, WarningItem
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
@@ -49,11 +52,11 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     *,
     accelerator: str,
     count: int | None = None,
-    accelerator_hours: float | None = None,
-    days: float | None = None,
-    params: float | None = None,
-    tokens: float | None = None,
-    active_params: float | None = None,
+    accelerator_hours: Input | tuple[float, float] | None = None,
+    days: Input | tuple[float, float] | None = None,
+    params: Input | tuple[float, float] | None = None,
+    tokens: Input | tuple[float, float] | None = None,
+    active_params: Input | tuple[float, float] | None = None,
     model: str | None = None,
     mfu: Input | tuple[float, float] | None = None,
     precision: str = "bf16",
@@ -65,12 +68,16 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     catalog: Catalog | None = None,
-) -> Estimate:
+) -> TrainingEstimate:
     """Estimate the energy of a training run.
 
     Give the hardware (``accelerator``, optionally ``count``) and one route:
     ``accelerator_hours``; or ``count`` and ``days``; or ``params`` (or a
     catalog ``model``) and ``tokens`` with an ``mfu`` range.
+
+    Counts (``accelerator_hours``, ``days``, ``params``, ``tokens``,
+    ``active_params``) take a value or a ``(low, high)`` range, drawn
+    log-uniformly in the Monte Carlo.
 
     Args:
         accelerator: catalog name of the accelerator (``"H100 SXM"``).
@@ -94,8 +101,8 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         catalog: catalog to use (default: the process catalog).
 
     Returns:
-        An :class:`Estimate`; ``extra`` holds ``accelerator_hours`` and
-        ``duration_s`` quantiles and ``flops`` where computed.
+        A :class:`TrainingEstimate`; ``extra`` holds ``accelerator_hours`` and
+        ``duration_s`` quantiles and ``flops`` (central) where computed.
 
     Raises:
         InputValueError: a value out of range or contradictory routes.
@@ -104,8 +111,9 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     import numpy as np
 
     from wattlens.catalog import get_catalog
-    from wattlens.models import training as formulas
-    from wattlens.models.uncertainty import sample, sensitivity, summarise
+    from wattlens.formulas import training as formulas
+    from wattlens.formulas.uncertainty import sample, sensitivity
+    from wattlens.impacts import estimate_impacts
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
@@ -124,11 +132,13 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
             hint="e.g. --accelerator-hours 3.5e6, or --count 1024 --days 30, "
             "or --params 7e10 --tokens 2e12",
         )
-    positive("accelerator-hours", accelerator_hours, "pass the run's accelerator-hours")
-    positive("days", days, "pass the run's duration in days")
-    positive("params", params, "parameters are an absolute count, e.g. 7e10")
-    positive("tokens", tokens, "tokens are an absolute count, e.g. 2e12")
-    positive("active params", active_params, "active parameters per token, e.g. 3.7e10")
+    hours_in = count_input(accelerator_hours, "accelerator-hours",
+                           "pass the run's accelerator-hours")  # fmt: skip
+    days_in = count_input(days, "days", "pass the run's duration in days")
+    params_in = count_input(params, "params", "parameters are an absolute count, e.g. 7e10")
+    tokens_in = count_input(tokens, "tokens", "tokens are an absolute count, e.g. 2e12")
+    active_in = count_input(active_params, "active params",
+                            "active parameters per token, e.g. 3.7e10")  # fmt: skip
     if count is not None and count < 1:
         raise InputValueError(f"count must be at least 1, got {count}")
     if days is not None and count is None:
@@ -138,7 +148,7 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     assert acc.tdp_w is not None
     sources = [f"accelerators/{acc.id}"]
     assumptions = [Assumption("accelerator", f"{acc.name}, TDP {acc.tdp_w:g} W", acc.source)]
-    warnings: list[str] = []
+    warnings: list[WarningItem] = []
     inputs: dict[str, Input] = {
         "power_fraction": as_input(power_fraction, TRAIN_POWER_FRACTION, "power fraction"),
         "host_fraction": as_input(host_fraction, HOST_FRACTION, "host fraction"),
@@ -151,13 +161,19 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
             raise InputValueError(f"{name.replace('_', ' ')} out of range: {low}")
 
     flops: float | None = None
-    if accelerator_hours is not None:
-        hours: Input = accelerator_hours
-    elif days is not None:
+    # Inputs given as ranges are drawn after the others, so point inputs keep their draws.
+    ranged: dict[str, Input] = {}
+    if hours_in is not None:
+        hours: Input = hours_in
+    elif days_in is not None:
         assert count is not None
-        hours = days * 24.0 * count
+        hours = (
+            scaled_input(days_in, 24.0 * count)
+            if isinstance(days_in, Uncertain)
+            else days_in * 24.0 * count
+        )
     else:
-        n_total, n_active, tokens_used = params, active_params, tokens
+        n_total, n_active, tokens_used = params_in, active_in, tokens_in
         if model is not None:
             row = resolve_model(model, catalog)
             sources.append(f"models/{row.id}")
@@ -165,15 +181,20 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
             n_active = n_active or row.params_active or n_total
             tokens_used = tokens_used or row.training_tokens
             if row.estimate:
-                warnings.append(f"{row.name}: parameter counts are estimates ({row.basis})")
+                warnings.append(
+                    WarningItem(
+                        "model-size-estimated",
+                        f"{row.name}: parameter counts are estimates ({row.basis})",
+                    )
+                )
         if n_total is None or tokens_used is None:
             raise InputValueError(
                 "the parameters-and-tokens route needs --params (or --model) and --tokens"
             )
         n_active = n_active or n_total
-        if n_active > n_total:
+        if central(n_active) > central(n_total):
             raise InputValueError("active parameters exceed total parameters")
-        flops = formulas.training_flops(n_active, tokens_used)
+        flops = formulas.training_flops(central(n_active), central(tokens_used))
         peak = acc.peak_flops(precision)
         if peak is None:
             raise InputValueError(
@@ -188,27 +209,45 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
                 f"MFU must be in (0, 1], got {lo}:{hi}", hint="e.g. --mfu 0.3:0.5"
             )
         inputs["mfu"] = mfu_input
+        ranged = {"params_active": n_active, "tokens": tokens_used}
         assumptions.append(
             Assumption(
                 "compute",
-                f"6 x {n_active:.3g} x {tokens_used:.3g} = {flops:.3g} FLOPs",
+                f"6 x {central(n_active):.3g} x {central(tokens_used):.3g} = {flops:.3g} FLOPs",
                 "Kaplan et al. 2020 sec. 2.1 (attention term omitted)",
             )
         )
         assumptions.append(Assumption(f"peak {precision}", f"{peak / 1e12:g} TFLOP/s", acc.source))
         hours = 0.0  # computed from samples below
+    if flops is None:
+        ranged = {"accelerator_hours": hours}
+    inputs.update({k: v for k, v in ranged.items() if is_range(v)})
 
     draws = sample(inputs, samples, seed)
     if flops is not None:
-        assert acc.peak_flops(precision) is not None
-        acc_s: Array = flops / (acc.peak_flops(precision) * draws["mfu"])  # type: ignore[operator]
+        peak = acc.peak_flops(precision)
+        assert peak is not None
+        work: Array | float = flops
+        if "params_active" in draws or "tokens" in draws:
+            work = formulas.training_flops(
+                draws.get("params_active", np.full(samples, central(ranged["params_active"]))),
+                draws.get("tokens", np.full(samples, central(ranged["tokens"]))),
+            )
+        acc_s: Array = formulas.accelerator_seconds_from_flops(work, peak, draws["mfu"])  # type: ignore[arg-type]
+    elif "accelerator_hours" in draws:
+        acc_s = draws["accelerator_hours"] * formulas.SECONDS_PER_HOUR
     else:
         acc_s = np.full(samples, central(hours) * formulas.SECONDS_PER_HOUR)
     e_acc = formulas.accelerator_energy_j(acc_s, acc.tdp_w, draws["power_fraction"])
     e_server = e_acc + formulas.host_energy_j(acc_s, acc.tdp_w, draws["host_fraction"])
-    e_facility = formulas.facility_energy_j(e_server, draws["pue"])
-    by_boundary = {"accelerator": e_acc, "server": e_server, "facility": e_facility}
+    impacts, chain = estimate_impacts(e_server, draws["pue"], location, catalog)
+    by_boundary: dict[Boundary, Range] = {
+        "accelerator": Range.from_samples(e_acc, keep=True),
+        "server": Range.from_samples(e_server, keep=True),
+        "facility": Range.from_samples(chain.facility_j, keep=True),
+    }
     chosen = by_boundary[bound]
+    assert chosen.samples is not None
 
     for name, value in inputs.items():
         basis = value.basis if isinstance(value, Uncertain) else "given"
@@ -216,24 +255,22 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         assumptions.append(Assumption(name, shown, basis))
     if flops is None:
         warnings.append(
-            "from accelerator-hours: the estimate rests on TDP; published hours x TDP figures "
-            "are an upper bound on accelerator energy and omit the host"
+            WarningItem(
+                "hours-times-tdp",
+                "from accelerator-hours: the estimate rests on TDP; published hours x TDP figures "
+                "are an upper bound on accelerator energy and omit the host",
+            )
         )
-    extra: dict[str, Any] = {"accelerator_hours": summarise(acc_s / 3600.0)}
-    if count is not None:
-        extra["duration_s"] = summarise(acc_s / count)
-    if flops is not None:
-        extra["flops"] = flops
-    return Estimate(
-        kind="training",
+    return TrainingEstimate(
         boundary=bound,
-        energy_j=summarise(chosen),
-        energy_by_boundary_j={k: summarise(v) for k, v in by_boundary.items()},
+        energy=chosen,
+        energy_by_boundary=by_boundary,
         assumptions=tuple(assumptions),
-        sensitivity=tuple(sensitivity(draws, chosen)),
+        sensitivity=tuple(sensitivity(draws, chosen.samples)),
         sources=tuple(sources),
         warnings=tuple(warnings),
-        extra=extra,
-        impacts=impacts_quantiles(e_facility, e_server, location, catalog),
-        samples_j=by_boundary,
+        typed_impacts=impacts,
+        accelerator_hours=Range.from_samples(acc_s / 3600.0),
+        duration_s=Range.from_samples(acc_s / count) if count is not None else None,
+        flops=flops,
     )

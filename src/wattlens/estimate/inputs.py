@@ -1,0 +1,211 @@
+"""The inputs of an estimate, defined once: typed, validated, built from text or numbers.
+
+:class:`TrainingInputs` and :class:`InferenceInputs` are what the command line
+(``wattlens estimate``, ``wattlens report estimate``), the web forms and the
+scenario engine hand to :func:`wattlens.estimate.training` and
+:func:`wattlens.estimate.inference`. Every quantity field takes
+
+- text, read by the quantity grammar (``70B``, ``2T``, ``300..700``,
+  ``30%..50%``, ``1.1:1.4``) through :func:`read_span`, the one place where
+  estimate inputs are parsed;
+- a number; or
+- a ``(low, high)`` pair: a range, drawn in the Monte Carlo (output tokens
+  and batch included).
+
+Example::
+
+    inputs = InferenceInputs.build(model="llama-3.1-70b", accelerator="H100 SXM",
+                                   output_tokens="300..700", batch="16..64")
+    estimate = inputs.run()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from wattlens.errors import InputValueError
+from wattlens.formulas.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from wattlens.catalog import Catalog
+    from wattlens.estimate._common import InferenceEstimate, TrainingEstimate
+
+#: A value, or a ``(low, high)`` range.
+Span = float | tuple[float, float]
+SpanKind = Literal["count", "count0", "fraction", "ratio"]
+
+
+class FieldError(InputValueError):
+    """A bad input; ``field`` names it (as in the forms and the keyword API).
+
+    ``code``: ``missing`` (a required input not given), ``unknown`` (no such
+    input) or ``invalid`` (a value the input does not take).
+    """
+
+    def __init__(
+        self, field: str, message: str, *, code: str = "invalid", hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+        self.code = code
+
+
+def read_span(value: object, *, kind: SpanKind, what: str) -> Span | None:
+    """One estimate input as a value or a ``(low, high)`` pair; None stays None.
+
+    Text goes through the quantity grammar; ``kind`` is its context:
+    ``count`` (positive: tokens, parameters, hours, batch), ``count0`` (a
+    count that may be 0: input tokens), ``fraction`` (``0.35``, ``35%``) and
+    ``ratio`` (a plain positive number, e.g. a PUE).
+
+    Raises:
+        InputValueError: the text is not a quantity of that kind, or a pair is reversed.
+    """
+    from wattlens.quantity import parse_count_span, parse_fraction, parse_input_tokens
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        if kind == "fraction":
+            return parse_fraction(value, what)
+        if kind == "count0":
+            return parse_input_tokens(value)
+        low, high = parse_count_span(value, what)
+        return low if low == high else (low, high)
+    if isinstance(value, tuple | list) and len(value) == 2:
+        low, high = (float(v) for v in value)
+        if low > high:
+            raise InputValueError(
+                f"{what} range {low:g}..{high:g} has low above high", hint="write LOW..HIGH"
+            )
+        return low if low == high else (low, high)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise InputValueError(
+        f"{what}: {value!r} is not a number or a (low, high) range", hint="e.g. 400 or 300..700"
+    )
+
+
+def _reader(kind: SpanKind, what: str) -> BeforeValidator:
+    return BeforeValidator(lambda v: read_span(v, kind=kind, what=what))
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, str) and value.strip():
+        from wattlens.quantity import parse_count
+
+        number = parse_count(value, "count")
+        if number != int(number):
+            raise InputValueError(f"{value!r} is not a whole number", hint="e.g. 8")
+        return int(number)
+    return None if isinstance(value, str) else value
+
+
+Whole = Annotated[int | None, BeforeValidator(_whole), Field(ge=1)]
+Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
+BoundaryName = Literal["accelerator", "server", "facility"]
+
+
+class _Inputs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def build(cls, data: Mapping[str, Any] | None = None, /, **values: Any) -> Self:
+        """Validate inputs (text, numbers or pairs); empty text counts as not given.
+
+        Raises:
+            FieldError: the first bad field, named, with the grammar's message and hint.
+        """
+        merged = {**(data or {}), **values}
+        given = {k: v for k, v in merged.items() if v is not None}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as exc:
+            raise _field_error(exc) from None
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the estimate function."""
+        return dict(self)
+
+
+def _field_error(exc: ValidationError) -> FieldError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "input"
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, InputValueError):
+        return FieldError(field, cause.message, hint=cause.hint)
+    if first["type"] == "missing":
+        return FieldError(
+            field, f"missing value for {field}", code="missing", hint=_MISSING_HINTS.get(field)
+        )
+    if first["type"] == "extra_forbidden":
+        return FieldError(
+            field, f"unknown input {field!r}", code="unknown", hint="check the spelling"
+        )
+    return FieldError(field, f"{field}: {first['msg']}")
+
+
+_MISSING_HINTS = {
+    "accelerator": "name an accelerator from the catalog, e.g. H100 SXM",
+    "output_tokens": "tokens generated per request, e.g. 400",
+}
+
+
+class TrainingInputs(_Inputs):
+    """What a training estimate needs (see :func:`wattlens.estimate.training`)."""
+
+    accelerator: str
+    count: Whole = None
+    accelerator_hours: Annotated[Span | None, _reader("count", "accelerator_hours")] = None
+    days: Annotated[Span | None, _reader("ratio", "days")] = None
+    params: Annotated[Span | None, _reader("count", "params")] = None
+    tokens: Annotated[Span | None, _reader("count", "tokens")] = None
+    active_params: Annotated[Span | None, _reader("count", "active_params")] = None
+    model: str | None = None
+    mfu: Annotated[Span | None, _reader("fraction", "--mfu")] = None
+    precision: Precision = "bf16"
+    power_fraction: Annotated[Span | None, _reader("fraction", "power_fraction")] = None
+    host_fraction: Annotated[Span | None, _reader("fraction", "host_fraction")] = None
+    boundary: BoundaryName = "facility"
+    pue: Annotated[Span | None, _reader("ratio", "pue")] = None
+    location: str | None = None
+    samples: int = Field(DEFAULT_SAMPLES, ge=1)
+    seed: int = DEFAULT_SEED
+
+    def run(self, catalog: Catalog | None = None) -> TrainingEstimate:
+        """The estimate of these inputs."""
+        from wattlens.estimate.training import training
+
+        return training(**self.kwargs(), catalog=catalog)
+
+
+class InferenceInputs(_Inputs):
+    """What a per-request inference estimate needs (see :func:`wattlens.estimate.inference`)."""
+
+    output_tokens: Annotated[Span, _reader("count", "output tokens")]
+    accelerator: str
+    model: str | None = None
+    params: Annotated[Span | None, _reader("count", "params")] = None
+    active_params: Annotated[Span | None, _reader("count", "active_params")] = None
+    input_tokens: Annotated[Span | None, _reader("count0", "input tokens")] = None
+    count: Whole = None
+    batch: Annotated[Span | None, _reader("count", "batch")] = None
+    precision: Precision = "bf16"
+    layers: int | None = None
+    hidden_size: int | None = None
+    heads: int | None = None
+    kv_heads: int | None = None
+    boundary: BoundaryName = "server"
+    pue: Annotated[Span | None, _reader("ratio", "pue")] = None
+    location: str | None = None
+    samples: int = Field(DEFAULT_SAMPLES, ge=1)
+    seed: int = DEFAULT_SEED
+
+    def run(self, catalog: Catalog | None = None) -> InferenceEstimate:
+        """The estimate of these inputs."""
+        from wattlens.estimate.inference import inference
+
+        return inference(**self.kwargs(), catalog=catalog)

@@ -1,0 +1,248 @@
+"""The JSON forms of wattlens's results, as types, and their JSON Schema.
+
+Each ``to_dict`` of a result type (:class:`wattlens.measurement.Measurement`,
+:class:`wattlens.estimate.TrainingEstimate`, :class:`~wattlens.estimate.InferenceEstimate`,
+:class:`wattlens.types.Impacts`, the scenario engine's result) produces one of
+the documents below; ``wattlens schema NAME`` prints its JSON Schema (made by
+pydantic's ``TypeAdapter``), and the tests validate real ``--json`` output
+against it. Field names and units follow the README; a field added to a
+result must be added here (measurement, estimate and impacts documents
+forbid fields they do not declare; a measurement's components and timeline
+points are the dataclasses themselves).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired
+
+from pydantic import ConfigDict, TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+# Runtime imports: pydantic reads these annotations when it builds the schema.
+from wattlens.measurement import ComponentEnergy, TimelinePoint
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+@with_config(_STRICT)
+class Quantiles(TypedDict):
+    """An uncertain quantity: 5th, 50th, 95th percentile and mean of its samples."""
+
+    p5: float
+    p50: float
+    p95: float
+    mean: float
+
+
+@with_config(_STRICT)
+class Band(TypedDict):
+    """A measured quantity with its range."""
+
+    low: float
+    central: float
+    high: float
+
+
+@with_config(_STRICT)
+class PlaceJSON(TypedDict):
+    query: str
+    grid_id: str
+    grid_name: str
+    region_id: str | None
+    co2e_g_per_kwh: float
+
+
+@with_config(_STRICT)
+class MeasuredWater(TypedDict):
+    onsite: Band
+    onsite_measure: Literal["consumption", "withdrawal"] | None
+    offsite: Band
+    offsite_measure: Literal["consumption", "withdrawal"] | None
+    total: Band
+
+
+@with_config(_STRICT)
+class MeasuredCost(TypedDict):
+    currency: str
+    price_per_kwh: float | None
+    amount: Band
+    amount_usd: Band | None
+
+
+@with_config(_STRICT)
+class MeasuredImpacts(TypedDict):
+    """Impacts of a measurement: bands, PUE, facility energy, market-based carbon."""
+
+    location: PlaceJSON
+    pue: float
+    facility_energy_j: Band
+    co2e_g: Band
+    co2e_market_g: Band
+    clean_share: float
+    water_l: MeasuredWater
+    cost: MeasuredCost | None
+    sources: list[str]
+    assumptions: list[str]
+
+
+@with_config(_STRICT)
+class EstimateWater(TypedDict):
+    onsite: Quantiles
+    offsite: Quantiles
+    total: Quantiles
+    onsite_measure: Literal["consumption", "withdrawal"] | None
+    offsite_measure: Literal["consumption", "withdrawal"] | None
+
+
+@with_config(_STRICT)
+class EstimateCost(TypedDict):
+    currency: str
+    amount: Quantiles
+    amount_usd: Quantiles | None
+
+
+@with_config(_STRICT)
+class EstimateImpacts(TypedDict):
+    """Impacts of an estimate's facility energy: quantiles."""
+
+    location: PlaceJSON
+    basis: str | None
+    co2e_g: Quantiles
+    water_l: EstimateWater
+    water_offsite_l: Quantiles
+    sources: list[str]
+    assumptions: list[str]
+    cost: EstimateCost | None
+
+
+@with_config(_STRICT)
+class MeasurementJSON(TypedDict):
+    """``wattlens run --json``, ``wattlens runs show --json``, ``Measurement.to_dict()``."""
+
+    run_id: str
+    name: str
+    command: list[str] | None
+    exit_code: int | None
+    status: Literal["completed", "failed", "killed", "interrupted", "not_started"]
+    started_at: str
+    ended_at: str
+    duration_s: float
+    energy_j: float
+    energy_low_j: float
+    energy_high_j: float
+    attributed_energy_j: float | None
+    avg_power_w: float
+    peak_power_w: float | None
+    methods: list[Literal["counter", "sampled", "modeled"]]
+    components: list[ComponentEnergy]
+    location: str | None
+    pue: float | None
+    impacts: MeasuredImpacts
+    host: dict[str, Any]
+    warnings: list[str]
+    timeline: list[TimelinePoint] | None
+
+
+@with_config(_STRICT)
+class AssumptionJSON(TypedDict):
+    name: str
+    value: str
+    basis: str
+
+
+@with_config(_STRICT)
+class SensitivityJSON(TypedDict):
+    input: str
+    share: float
+
+
+@with_config(_STRICT)
+class ByBoundary(TypedDict):
+    accelerator: Quantiles
+    server: Quantiles
+    facility: Quantiles
+
+
+@with_config(_STRICT)
+class TrainingEstimateJSON(TypedDict):
+    """``wattlens estimate training --json``."""
+
+    kind: Literal["training"]
+    method: Literal["estimated"]
+    boundary: Literal["accelerator", "server", "facility"]
+    energy_j: Quantiles
+    energy_by_boundary_j: ByBoundary
+    accelerator_hours: Quantiles
+    duration_s: NotRequired[Quantiles]
+    flops: NotRequired[float]
+    impacts: EstimateImpacts
+    assumptions: list[AssumptionJSON]
+    sensitivity: list[SensitivityJSON]
+    sources: list[str]
+    warnings: list[str]
+
+
+@with_config(_STRICT)
+class InferenceEstimateJSON(TypedDict):
+    """``wattlens estimate inference --json`` (energies per request)."""
+
+    kind: Literal["inference"]
+    method: Literal["estimated"]
+    boundary: Literal["accelerator", "server", "facility"]
+    energy_j: Quantiles
+    energy_by_boundary_j: ByBoundary
+    count: int
+    batch: float
+    precision: str
+    output_tokens: float
+    prefill_energy_j: Quantiles
+    decode_energy_j: Quantiles
+    time_per_request_s: Quantiles
+    impacts: EstimateImpacts
+    assumptions: list[AssumptionJSON]
+    sensitivity: list[SensitivityJSON]
+    sources: list[str]
+    warnings: list[str]
+
+
+class ScenarioResultJSON(TypedDict):
+    """``wattlens scenario run --json``: the top level (parts are documented in the README)."""
+
+    scenario: str
+    method: str
+    boundary: str
+    samples: int
+    seed: int
+    years: int
+    base_year: int
+    pue: Quantiles
+    clean_energy_share: Quantiles
+    yearly: list[dict[str, Any]]
+    total: dict[str, Any]
+    assumptions: list[str]
+    sources: list[str]
+    warnings: list[str]
+
+
+#: ``wattlens schema NAME``: the documents, with one line each.
+DOCUMENTS: dict[str, tuple[Any, str]] = {
+    "measurement": (MeasurementJSON, "a measured run (wattlens run --json, runs show --json)"),
+    "training-estimate": (TrainingEstimateJSON, "wattlens estimate training --json"),
+    "inference-estimate": (InferenceEstimateJSON, "wattlens estimate inference --json"),
+    "scenario-result": (ScenarioResultJSON, "wattlens scenario run --json (top level)"),
+    "impacts": (MeasuredImpacts | EstimateImpacts, "impacts of a measurement or an estimate"),
+}
+
+
+def json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a document in :data:`DOCUMENTS`.
+
+    Raises:
+        KeyError: no such document.
+    """
+    kind, description = DOCUMENTS[name]
+    schema = TypeAdapter(kind).json_schema()
+    schema.setdefault("description", description)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = schema.get("title", name)
+    return schema
