@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, overload
 
 from wattlens.measurement import Measurement, RunStatus
 from wattlens.meter import DEFAULT_INTERVAL_S, Meter
@@ -74,6 +74,18 @@ class measure:  # noqa: N801 - used like a function: `with wattlens.measure("x")
             from wattlens.store import Store
 
             Store().save(self._result)
+
+
+@overload
+def measured(
+    func: Callable[P, R], *, name: str | None = None, store: bool = False
+) -> Callable[P, R]: ...
+
+
+@overload
+def measured(
+    func: None = None, *, name: str | None = None, store: bool = False
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
 def measured(

@@ -3,38 +3,265 @@
 A window is two readings of every sensor: one at ``begin``, one at ``end``;
 its energy is the difference. Opening a window costs one read per sensor
 (microseconds for counters and the model), so a window per training step is
-fine. A background thread runs only when a power timeline is asked for or a
-sensor integrates power samples (``needs_polling``); with counters and no
-timeline, nothing runs between begin and end.
+fine.
+
+Between the edges, two kinds of background reads exist, each only when needed:
+
+- the **sampler** (one thread per meter, every ``interval_s``) when a power
+  timeline is asked for, a sensor integrates power samples (``needs_polling``)
+  or a sensor attributes energy per process;
+- the **cadence reader** (:class:`CadenceReader`, one low-rate thread for the
+  whole process) while any open window covers a sensor that declares
+  ``max_read_interval_s``: a wrapping RAPL counter must be read more often
+  than it wraps, the modelled RAM integral needs points along the window. It
+  reads each such sensor at its own interval (minutes for RAPL, seconds for
+  the model) and stops when the last window over it ends.
+
+With 64-bit counters and no timeline, nothing runs between begin and end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Literal
 
-from wattlens.errors import UsageError, WattlensError
-from wattlens.measurement import ComponentEnergy, Measurement, RunStatus, TimelinePoint
+from wattlens.errors import UsageError
+from wattlens.measurement import (
+    WARNING_MODELLED,
+    WARNING_NOTHING_MEASURED,
+    ComponentEnergy,
+    Measurement,
+    RunStatus,
+    TimelinePoint,
+)
 from wattlens.sensors.base import Component, Reading, Sensor
+from wattlens.store.ids import new_run_id
+from wattlens.types import WarningItem
 
 DEFAULT_INTERVAL_S = 0.5
-
-
-def new_run_id() -> str:
-    """A time-ordered unique id: 12 hex digits of milliseconds + 20 random hex digits."""
-    millis = int(time.time() * 1000)
-    return f"{millis:012x}{uuid.uuid4().hex[:20]}"
+READER_LINGER_S = 1.0
+"""How long the idle cadence reader waits for a new window before its thread exits, so
+that back-to-back windows (one per training step) share one thread."""
+WARNING_MISSED_READS = "missed-reads"
+WARNING_PARTIAL = "partial-reading"
+WARNING_SENSOR = "sensor-note"
+WARNING_SHORT_WINDOW = "short-window"
+SHORT_WINDOW_UPDATES = 10
+"""A window shorter than this many updates of a counter is flagged as quantised."""
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class _Held:
+    sensor: Sensor
+    interval_s: float
+    holders: int
+    due_s: float
+    last_read_s: float
+    released_s: float = 0.0
+    failures: int = 0
+    late: int = 0
+    last_error: str = ""
+
+
+class CadenceReader:
+    """Reads the sensors that need a read cadence, from one low-rate thread.
+
+    A sensor is *held* by every open window over it (:meth:`hold`,
+    :meth:`release`); while held, it is read whenever its
+    ``max_read_interval_s`` has passed since the reader last read it. The
+    reading itself is thrown away: what matters is the sensor's own state
+    (a wrap accumulator sees every wrap, a RAM integral gets its points),
+    which every later window edge reads.
+
+    The thread starts with the first hold. Reads stop with the last release;
+    the idle thread exits when it next wakes (at most one interval later)
+    once :data:`READER_LINGER_S` have passed without a new hold. Holding and
+    releasing a sensor the thread already knows neither wakes nor starts a
+    thread, so a window per training step costs no thread switch.
+
+    Args:
+        clock: monotonic clock in seconds (inject for tests).
+        threaded: run the background thread; ``False`` leaves the reads to
+            :meth:`run_due` (tests drive a simulated clock that way).
+        linger_s: how long a released sensor stays known to the reader.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        threaded: bool = True,
+        linger_s: float = READER_LINGER_S,
+    ) -> None:
+        self._clock = clock
+        self._threaded = threaded
+        self._linger_s = linger_s
+        self._cond = threading.Condition()
+        self._held: dict[int, _Held] = {}
+        self._thread: threading.Thread | None = None
+        self._wake_at = float("inf")
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The running reader thread, if any."""
+        with self._cond:
+            return self._thread
+
+    def held(self) -> list[Sensor]:
+        """The sensors being read now."""
+        with self._cond:
+            return [entry.sensor for entry in self._held.values() if entry.holders > 0]
+
+    def hold(self, sensor: Sensor) -> bool:
+        """Read ``sensor`` at its cadence until a matching :meth:`release`.
+
+        Returns:
+            Whether the sensor is held (``False`` when it declares no cadence).
+        """
+        interval = getattr(sensor, "max_read_interval_s", None)
+        if interval is None:
+            return False
+        with self._cond:
+            now = self._clock()
+            entry = self._held.get(id(sensor))
+            if entry is None:
+                # The window that holds it reads it right away: the first read is due later.
+                entry = _Held(sensor, float(interval), 1, now + interval, now)
+                self._held[id(sensor)] = entry
+            else:
+                if entry.holders <= 0:  # not read while released: start afresh
+                    entry.due_s, entry.last_read_s = now + entry.interval_s, now
+                entry.holders += 1
+            if self._threaded:
+                # A thread inherited through fork() does not run in this process.
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="wattlens-reader", daemon=True
+                    )
+                    self._thread.start()
+                elif entry.due_s < self._wake_at:
+                    self._cond.notify()
+        return True
+
+    def release(self, sensor: Sensor) -> None:
+        """Drop one hold of ``sensor``; it is no longer read once nobody holds it."""
+        with self._cond:
+            entry = self._held.get(id(sensor))
+            if entry is not None and entry.holders > 0:
+                entry.holders -= 1
+                if entry.holders == 0:
+                    entry.released_s = self._clock()
+
+    def trouble(self, sensor: Sensor) -> tuple[int, int, str]:
+        """Failed reads, late reads (more than twice the interval apart) and the last error."""
+        with self._cond:
+            entry = self._held.get(id(sensor))
+            return (entry.failures, entry.late, entry.last_error) if entry else (0, 0, "")
+
+    def run_due(self) -> float | None:
+        """Read every held sensor whose time has come.
+
+        Returns:
+            Seconds until the reader next has something to do, or ``None`` when
+            it knows no sensor any more.
+        """
+        with self._cond:
+            due = self._take_due()
+        self._read(due)
+        with self._cond:
+            return self._wait_s()
+
+    def _take_due(self) -> list[_Held]:
+        now = self._clock()
+        for key, entry in list(self._held.items()):
+            if entry.holders <= 0 and now - entry.released_s >= self._linger_s:
+                del self._held[key]
+        return [e for e in self._held.values() if e.holders > 0 and e.due_s <= now]
+
+    def _wait_s(self) -> float | None:
+        if not self._held:
+            return None
+        wake = min(
+            e.due_s if e.holders > 0 else e.released_s + self._linger_s for e in self._held.values()
+        )
+        return max(wake - self._clock(), 0.0)
+
+    def _read(self, due: list[_Held]) -> None:
+        for entry in due:
+            error = ""
+            try:
+                step = getattr(entry.sensor, "keep_up", None)
+                if step is not None:
+                    step()
+                else:
+                    entry.sensor.read()
+            except Exception as exc:  # keep reading the others; the window edge reports it
+                error = f"{type(exc).__name__}: {exc}"
+            now = self._clock()
+            with self._cond:
+                if error:
+                    entry.failures += 1
+                    entry.last_error = error
+                if now - entry.last_read_s > 2 * entry.interval_s:
+                    entry.late += 1
+                entry.last_read_s = now
+                entry.due_s = now + entry.interval_s
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                due = self._take_due()
+                if due:
+                    self._cond.release()
+                    try:
+                        self._read(due)
+                    finally:
+                        self._cond.acquire()
+                    continue
+                wait = self._wait_s()
+                if wait is None:
+                    self._thread = None
+                    self._wake_at = float("inf")
+                    return
+                self._wake_at = self._clock() + wait
+                self._cond.wait(wait)
+                self._wake_at = float("inf")
+
+
+_shared_reader: CadenceReader | None = None
+_shared_reader_lock = threading.Lock()
+
+
+def _forget_shared_reader() -> None:
+    global _shared_reader, _shared_reader_lock
+    _shared_reader, _shared_reader_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    # The parent's reader thread does not exist in a forked child, and its locks may
+    # have been held at the fork: the child starts its own reader.
+    os.register_at_fork(after_in_child=_forget_shared_reader)
+
+
+def shared_reader() -> CadenceReader:
+    """The process-wide cadence reader that every :class:`Meter` uses by default."""
+    global _shared_reader  # noqa: PLW0603 - one reader thread per process
+    with _shared_reader_lock:
+        if _shared_reader is None:
+            _shared_reader = CadenceReader()
+        return _shared_reader
 
 
 @dataclass
@@ -45,6 +272,11 @@ class _Window:
     readings: list[Reading]
     tree_cpu_s: float
     machine_busy_s: float | None
+    reader: CadenceReader | None = None
+    held: tuple[Sensor, ...] = ()
+    trouble: tuple[tuple[int, int, str], ...] = ()
+    unknown: dict[tuple[int, str], int] = field(default_factory=dict)
+    """Intervals without a known process share, per component, at begin."""
 
 
 class Meter:
@@ -59,6 +291,8 @@ class Meter:
             region) for the impacts; default the world average.
         pue: facility overhead to apply to the impacts; default 1.0 (none).
         clock: monotonic clock (inject for tests).
+        reader: reads the sensors that declare ``max_read_interval_s`` while a
+            window is open; default the process-wide :func:`shared_reader`.
 
     Example::
 
@@ -77,6 +311,7 @@ class Meter:
         location: str | None = None,
         pue: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        reader: CadenceReader | None = None,
     ) -> None:
         if interval_s <= 0:
             raise UsageError(f"interval must be positive, got {interval_s}")
@@ -84,10 +319,12 @@ class Meter:
             raise UsageError(
                 f"PUE must be at least 1.0, got {pue}", hint="PUE = facility / IT energy"
             )
+        discovered: tuple[str, ...] = ()
         if sensors is None:
             from wattlens.sensors.discover import default_discovery
 
-            sensors = default_discovery().sensors
+            found = default_discovery()
+            sensors, discovered = found.sensors, found.warnings
         self.sensors: tuple[Sensor, ...] = tuple(sensors)
         self._components: list[list[Component]] = [s.components() for s in self.sensors]
         self.timeline_enabled = timeline
@@ -107,10 +344,35 @@ class Meter:
         # background thread while the process tree runs, accumulated as joules.
         self._attributors = [s for s in self.sensors if hasattr(s, "attribution")]
         self._pids: Callable[[], set[int]] = _own_process_tree
-        self._attr_cum: dict[str, float] = {}
-        self._attr_unknown: set[str] = set()
+        self._attr_cum: dict[tuple[int, str], float] = {}
+        # Intervals whose share was unknown, per component: a window compares the counts
+        # at its edges, so one unknown share blanks only the windows it falls in.
+        self._attr_unknown: dict[tuple[int, str], int] = {}
+        self._attr_lock = threading.Lock()
+        # The last good reading of each sensor and the meter's count of its failed reads:
+        # a sensor that raises degrades its own components to `partial`, not the window.
+        self._good: list[Reading | None] = [None] * len(self.sensors)
+        self._read_faults: list[tuple[int, str]] = [(0, "")] * len(self.sensors)
+        self._notes = [*discovered, *(w for s in self.sensors for w in getattr(s, "warnings", ()))]
+        self._update_periods = _update_periods(self.sensors)
         if self._attributors:
             self._polling = True
+        self._sampler_lock = threading.Lock()
+        # Counter CPUs (RAPL) get the process tree's share of busy CPU time; a modelled
+        # CPU attributes its own energy and needs no such count at the window edges.
+        self._cpu_share_needed = any(
+            c.kind == "cpu" and c.method != "modeled" for group in self._components for c in group
+        )
+        self._reader = reader
+        # Sensors whose numbers need reads between the edges; the meter's own sampler
+        # covers those it reads often enough, the cadence reader the rest.
+        sampled = self.timeline_enabled or self._polling
+        self._cadenced = tuple(
+            s
+            for s in self.sensors
+            if (need := getattr(s, "max_read_interval_s", None)) is not None
+            and not (sampled and self.interval_s <= need)
+        )
 
     def track_pids(self, provider: Callable[[], set[int]]) -> None:
         """Attribute per-process energy (GPUs) to the process ids ``provider`` returns."""
@@ -118,13 +380,49 @@ class Meter:
 
     # -- reading ---------------------------------------------------------
     def _read_all(self) -> list[Reading]:
+        return self._merge(self._read_raw())
+
+    def _read_raw(self) -> list[Reading]:
         with self._read_lock:
-            readings = [sensor.read() for sensor in self.sensors]
+            return [self._read_one(i, sensor) for i, sensor in enumerate(self.sensors)]
+
+    def _read_one(self, index: int, sensor: Sensor) -> Reading:
+        """One sensor's reading; if it raises, its last good one with every component faulted."""
+        count, reason = self._read_faults[index]
+        try:
+            reading = sensor.read()
+        except Exception as exc:  # a failing sensor must not lose the window or the run
+            count, reason = count + 1, f"the {sensor.name} sensor failed: {exc}"
+            self._read_faults[index] = (count, reason)
+            good = self._good[index] or Reading(timestamp_s=self._clock(), energy_j={})
+            reading = replace(good, power_w={})
+        else:
+            self._good[index] = reading
+        if count == 0:
+            return reading
+        faults = dict(reading.faults)
+        for component in self._components[index]:
+            held, why = faults.get(component.id, (0, ""))
+            faults[component.id] = (held + count, why or reason)
+        return replace(reading, faults=faults)
+
+    def _edge_read(self) -> list[Reading]:
+        """A window edge: credit the tracked processes up to now, then read with their share."""
+        if not self._attributors:
+            return self._read_all()
+        with self._attr_lock:
+            readings = self._read_raw()
+            if self._last is not None:
+                self._attribute(self._last, readings)
+            self._last = readings
+        return self._merge(readings)
+
+    def _merge(self, readings: list[Reading]) -> list[Reading]:
         if not self._attr_cum:
             return readings
         merged = []
-        for reading in readings:
-            extra = {k: v for k, v in self._attr_cum.items() if k in reading.energy_j}
+        for index, reading in enumerate(readings):
+            extra = {cid: v for (i, cid), v in self._attr_cum.items() if i == index}
             merged.append(
                 replace(reading, attributed_j={**reading.attributed_j, **extra})
                 if extra
@@ -142,50 +440,98 @@ class Meter:
             index = self.sensors.index(sensor)
             try:
                 shares = sensor.attribution(pids)
-            except WattlensError:
+            except Exception:  # e.g. pynvml's NVMLLibraryMismatchError: the share is unknown
                 shares = {}
             for cid, energy in after[index].energy_j.items():
                 delta = max(energy - before[index].energy_j.get(cid, energy), 0.0)
                 share = shares.get(cid)
                 if share is None:
-                    self._attr_unknown.add(cid)
+                    if delta > 0:
+                        key = (index, cid)
+                        self._attr_unknown[key] = self._attr_unknown.get(key, 0) + 1
                     continue
-                self._attr_cum[cid] = self._attr_cum.get(cid, 0.0) + share * delta
+                self._attr_cum[index, cid] = self._attr_cum.get((index, cid), 0.0) + share * delta
 
     def _sample(self) -> None:
-        readings = self._read_all()
+        with self._attr_lock:  # each interval is credited once, by a sample or an edge
+            previous = self._last
+            readings = self._read_raw()
+            if self._attributors and previous is not None:
+                self._attribute(previous, readings)
+            self._last = readings
         now = self._clock()
-        if self._attributors and self._last is not None:
-            self._attribute(self._last, readings)
-        if self.timeline_enabled and self._last is not None:
+        if self.timeline_enabled and previous is not None:
             power: dict[str, float] = {}
-            for before, after in zip(self._last, readings, strict=True):
+            for before, after in zip(previous, readings, strict=True):
                 dt = after.timestamp_s - before.timestamp_s
                 for cid, energy in after.energy_j.items():
                     if dt > 0 and cid in before.energy_j:
                         power[cid] = max(energy - before.energy_j[cid], 0.0) / dt
             with self._lock:
                 self._points.append((now, power))
-        self._last = readings
 
     def _run_sampler(self) -> None:
         # Fixed deadlines, not a sleep after each read: reads waiting for the GIL
         # would otherwise stretch every interval and lower the sampling rate.
         deadline = self._clock() + self.interval_s
         while not self._stop.wait(max(deadline - self._clock(), 0.0)):
-            self._sample()
+            # One failed sample must not end the sampling; the window edges report errors.
+            with contextlib.suppress(Exception):
+                self._sample()
             deadline += self.interval_s
             now = self._clock()
             if deadline < now:  # fell behind (suspended, overloaded): skip, don't burst
                 deadline = now + self.interval_s
 
     def _ensure_sampler(self) -> None:
-        if (self.timeline_enabled or self._polling) and self._thread is None:
-            self._last = self._read_all()
-            self._thread = threading.Thread(
-                target=self._run_sampler, name="wattlens-sampler", daemon=True
-            )
-            self._thread.start()
+        # A GPU whose counter stopped falls back to power samples: it needs polling now.
+        if not (
+            self.timeline_enabled or self._polling or any(s.needs_polling for s in self.sensors)
+        ):
+            return
+        with self._sampler_lock:  # two windows opening at once start one sampler
+            if self._thread is None:
+                self._last = self._read_all()
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._run_sampler, name="wattlens-sampler", daemon=True
+                )
+                self._thread.start()
+
+    def _hold(
+        self,
+    ) -> tuple[CadenceReader | None, tuple[Sensor, ...], tuple[tuple[int, int, str], ...]]:
+        """Have the cadence reader read this meter's cadenced sensors; their state now."""
+        if not self._cadenced:
+            return None, (), ()
+        # Looked up at each window, not kept: a forked child gets its own shared reader.
+        reader = self._reader or shared_reader()
+        held = tuple(s for s in self._cadenced if reader.hold(s))
+        return reader, held, tuple(reader.trouble(s) for s in held)
+
+    def _release(self, window: _Window) -> list[str]:
+        """Drop a window's holds; say what went wrong with the reads it needed."""
+        warnings: list[str] = []
+        reader = window.reader
+        if not window.held or reader is None:
+            return warnings
+        for sensor, (failed0, late0, _) in zip(window.held, window.trouble, strict=True):
+            failed, late, error = reader.trouble(sensor)
+            reader.release(sensor)
+            need = getattr(sensor, "max_read_interval_s", None) or 0.0
+            if failed > failed0:
+                warnings.append(
+                    f"{failed - failed0} periodic read(s) of the {sensor.name} sensor failed "
+                    f"(last: {error}): energy between its reads may be under-counted"
+                )
+            if late > late0:
+                warnings.append(
+                    f"the {sensor.name} sensor needs a read every {need:.3g} s, but "
+                    f"{late - late0} gap(s) between its reads lasted more than twice that "
+                    "(process stopped or starved of CPU): energy may be under-counted"
+                )
+        window.held = ()
+        return warnings
 
     # -- windows ---------------------------------------------------------
     def begin(self, name: str) -> None:
@@ -197,17 +543,26 @@ class Meter:
                     hint="end it first, or use a different name",
                 )
         self._ensure_sampler()
-        started_at = _now_iso()
-        readings = self._read_all()
-        start_s = self._clock()
-        tree, busy = _cpu_times()
+        reader, held, trouble = self._hold()
+        try:
+            started_at = _now_iso()
+            readings = self._edge_read()
+            start_s = self._clock()
+            tree, busy = _cpu_times() if self._cpu_share_needed else (0.0, None)
+        except BaseException:
+            self._release(_Window(name, "", 0.0, [], 0.0, None, reader, held, trouble))
+            raise
+        window = _Window(name, started_at, start_s, readings, tree, busy, reader, held, trouble,
+                         dict(self._attr_unknown))  # fmt: skip
         with self._lock:
-            self._windows[name] = _Window(name, started_at, start_s, readings, tree, busy)
+            self._windows[name] = window
 
     def cancel(self, name: str) -> None:
         """Discard an open window without a result."""
         with self._lock:
-            self._windows.pop(name, None)
+            window = self._windows.pop(name, None)
+        if window is not None:
+            self._release(window)
 
     @property
     def open_windows(self) -> list[str]:
@@ -225,12 +580,10 @@ class Meter:
         extra_warnings: Sequence[str] = (),
     ) -> Measurement:
         """Close a window and return its measurement."""
-        if self._attributors and self._last is not None:
-            self._attribute(self._last, self._read_all())
-        readings = self._read_all()
+        readings = self._edge_read()
         end_s = self._clock()
         ended_at = _now_iso()
-        tree, busy = _cpu_times()
+        tree, busy = _cpu_times() if self._cpu_share_needed else (0.0, None)
         with self._lock:
             window = self._windows.pop(name, None)
             if window is None:
@@ -239,25 +592,60 @@ class Meter:
                     hint=f"open windows: {', '.join(self._windows) or 'none'}",
                 )
             points = [(t, p) for t, p in self._points if window.start_s <= t <= end_s]
+        read_warnings = self._release(window)
         duration = max(end_s - window.start_s, 0.0)
         cpu_share = None
         if busy is not None and window.machine_busy_s is not None and busy > window.machine_busy_s:
             cpu_share = min(max((tree - window.tree_cpu_s) / (busy - window.machine_busy_s), 0), 1)
-        components = self._energies(window.readings, readings, duration, points, cpu_share)
+        components = self._energies(
+            window.readings, readings, duration, points, cpu_share, unknown_at_begin=window.unknown
+        )
         timeline = (
             tuple(TimelinePoint(round(t - window.start_s, 6), p) for t, p in points)
             if self.timeline_enabled
             else None
         )
         warnings = list(extra_warnings)
+        warnings.extend(WarningItem(WARNING_MISSED_READS, text) for text in read_warnings)
+        warnings.extend(WarningItem(WARNING_SENSOR, text) for text in self._notes)
+        warnings.extend(
+            WarningItem(
+                WARNING_PARTIAL,
+                f"{c.id} is {c.status}: {c.status_reason}; its energy is counted up to its "
+                "last good read",
+            )
+            for c in components
+            if c.status != "measured"
+        )
+        short = {
+            c: p for c, p in self._update_periods.items() if duration < SHORT_WINDOW_UPDATES * p
+        }
+        if short:
+            period = max(short.values())
+            warnings.append(
+                WarningItem(
+                    WARNING_SHORT_WINDOW,
+                    f"the window lasted {duration:.3g} s, less than {SHORT_WINDOW_UPDATES} "
+                    f"updates of the energy counter of {', '.join(short)} (every ~{period:.3g} s): "
+                    "its energy moves in steps of one update, so sum many windows or measure "
+                    f"at least {SHORT_WINDOW_UPDATES * period:.3g} s",
+                )
+            )
         if not components:
             warnings.append(
-                "no sensor and no model could cover this machine: nothing was measured "
-                "(see `wattlens doctor`)"
+                WarningItem(
+                    WARNING_NOTHING_MEASURED,
+                    "no sensor and no model could cover this machine: nothing was measured "
+                    "(see `wattlens doctor`)",
+                )
             )
         if any(c.method == "modeled" for c in components):
             warnings.append(
-                "modelled components: no hardware energy sensor covers them; see `wattlens doctor`"
+                WarningItem(
+                    WARNING_MODELLED,
+                    "modelled components: no hardware energy sensor covers them; "
+                    "see `wattlens doctor`",
+                )
             )
         return Measurement(
             run_id=run_id or new_run_id(),
@@ -283,9 +671,14 @@ class Meter:
         duration: float,
         points: list[tuple[float, dict[str, float]]],
         cpu_share: float | None,
+        *,
+        unknown_at_begin: dict[tuple[int, str], int] | None = None,
     ) -> tuple[ComponentEnergy, ...]:
+        unknown_at_begin = unknown_at_begin or {}
         out: list[ComponentEnergy] = []
-        for components, before, after in zip(self._components, start, end, strict=True):
+        for index, (components, before, after) in enumerate(
+            zip(self._components, start, end, strict=True)
+        ):
             for c in components:
                 energy = max(after.energy_j.get(c.id, 0.0) - before.energy_j.get(c.id, 0.0), 0.0)
                 low = high = None
@@ -294,7 +687,9 @@ class Meter:
                 if c.id in after.energy_high_j and c.id in before.energy_high_j:
                     high = max(after.energy_high_j[c.id] - before.energy_high_j[c.id], 0.0)
                 attributed = None
-                if c.id in self._attr_unknown:
+                status, reason = _status(c.id, before, after)
+                key = (index, c.id)
+                if self._attr_unknown.get(key, 0) > unknown_at_begin.get(key, 0):
                     attributed = None
                 elif c.id in after.attributed_j:
                     share = after.attributed_j[c.id] - before.attributed_j.get(c.id, 0.0)
@@ -319,17 +714,28 @@ class Meter:
                         energy_high_j=high,
                         attributed_energy_j=attributed,
                         catalog_ids=c.catalog_ids,
+                        status=status,
+                        status_reason=reason,
                     )
                 )
         return tuple(out)
 
     # -- lifetime ----------------------------------------------------------
     def close(self) -> None:
-        """Stop the sampler. Sensors stay open: they may be shared by other meters."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        """Stop the background reads. Sensors stay open: they may be shared by other meters.
+
+        Windows still open keep their begin readings and can be ended, but are
+        no longer read between the edges.
+        """
+        with self._lock:
+            windows = list(self._windows.values())
+        for window in windows:
+            self._release(window)
+        with self._sampler_lock:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+                self._thread = None
 
     def __enter__(self) -> Meter:
         return self
@@ -341,6 +747,31 @@ class Meter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _status(
+    cid: str, before: Reading, after: Reading
+) -> tuple[Literal["measured", "partial", "unknown"], str | None]:
+    """Whether a window's reads of a component all went well, from the readings' faults."""
+    failed_before = before.faults.get(cid, (0, ""))[0]
+    failed, reason = after.faults.get(cid, (0, ""))
+    if cid not in before.energy_j or cid not in after.energy_j:
+        return "unknown", reason or "no reading"
+    if failed > failed_before:
+        return "partial", f"{failed - failed_before} read(s) failed (last: {reason})"
+    return "measured", None
+
+
+def _update_periods(sensors: Sequence[Sensor]) -> dict[str, float]:
+    """Each component's documented counter update period, where the sensor gives one."""
+    from wattlens.sensors.counters import counter_specs
+
+    return {
+        cid: spec.update_period_s
+        for sensor in sensors
+        for cid, spec in counter_specs(sensor).items()
+        if spec.update_period_s is not None
+    }
 
 
 def _cpu_times() -> tuple[float, float | None]:

@@ -51,7 +51,7 @@ def test_gpu_counters_and_process_attribution(tmp_path: Path) -> None:
     nvml = FakeNvml(
         [
             FakeGpu(uuid="GPU-aaaa", energy_mj=0, pids=[me]),
-            FakeGpu(uuid="GPU-bbbb", energy_mj=0, pids=[999_999]),
+            FakeGpu(uuid="GPU-bbbb", energy_mj=0, pids=[1]),  # a live process not ours
         ]
     )
     tree = FakePowercap(tmp_path / "powercap")
@@ -63,8 +63,8 @@ def test_gpu_counters_and_process_attribution(tmp_path: Path) -> None:
     meter = Meter(found.sensors, interval_s=0.01)
     meter.track_pids(lambda: {me})
     meter.begin("w")
-    nvml.gpus[0].energy_mj += 50_000  # 50 J on the GPU our process runs on
-    nvml.gpus[1].energy_mj += 20_000  # 20 J on a GPU used by someone else
+    nvml.gpus[0].energy_mj = 50_000  # from 0: 50 J on the GPU our process runs on
+    nvml.gpus[1].energy_mj = 20_000  # from 0: 20 J on a GPU used by someone else
     tree.advance("cpu:package-0", 3_000_000)
     result = meter.end("w")
     meter.close()

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from wattlens.errors import UsageError
+from wattlens.errors import SensorError, UsageError
 from wattlens.meter import Meter
+from wattlens.sensors.base import Reading
 from wattlens.sensors.fake import FakeSensor
 
 
@@ -179,3 +180,40 @@ def test_a_meter_without_sensors_says_nothing_was_measured() -> None:
     result = meter.end("w")
     assert result.energy_j == 0
     assert any("nothing was measured" in w for w in result.warnings)
+
+
+def test_a_meter_samples_again_after_close() -> None:
+    sensor = FakeSensor({"gpu:0": 1.0}, needs_polling=True)
+    meter = Meter([sensor], interval_s=0.02)
+    meter.begin("first")
+    meter.end("first")
+    meter.close()
+    meter.begin("second")  # the sampler stopped by close() starts again
+    reads = sensor.reads
+    time.sleep(0.2)
+    meter.end("second")
+    meter.close()
+    assert sensor.reads - reads >= 5
+
+
+class _FailsOnce(FakeSensor):
+    def __init__(self) -> None:
+        super().__init__({"gpu:0": 1.0}, needs_polling=True)
+        self.failed = False
+
+    def read(self) -> Reading:
+        if self.reads >= 3 and not self.failed:
+            self.failed = True
+            raise SensorError("transient driver error")
+        return super().read()
+
+
+def test_one_failed_sample_does_not_stop_the_sampler() -> None:
+    sensor = _FailsOnce()
+    meter = Meter([sensor], interval_s=0.02)
+    meter.begin("w")
+    time.sleep(0.3)
+    meter.end("w")
+    meter.close()
+    assert sensor.failed
+    assert sensor.reads >= 8

@@ -8,6 +8,15 @@ the meter polls them from a background thread; modelled sensors compute
 energy from utilisation and catalog figures. Windows are differences of two
 readings, so many windows can share one sensor at no extra cost.
 
+Some sensors are only right if they are read often enough: a wrapping counter
+must be read more than once per wrap (two wraps between reads look like one),
+and modelled RAM energy integrates memory in use between reads. Such a sensor
+declares ``max_read_interval_s``; while any measurement window is open over
+it, the meter reads it at least that often (see :mod:`wattlens.meter`). Where
+a full read does more than those reads need, the sensor may also offer
+``keep_up()``, which the meter then calls instead of ``read()`` between the
+window edges (the model integrates RAM without listing the process tree).
+
 Every component states its ``method``:
 
 - ``counter``: read from a hardware energy counter;
@@ -22,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 Method = Literal["counter", "sampled", "modeled"]
-ComponentKind = Literal["gpu", "cpu", "dram", "ram", "other"]
+ComponentKind = Literal["gpu", "cpu", "dram", "ram", "module", "other"]
+"""``module``: a superchip whose one counter covers GPU, CPU and memory (GH200, GB200)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,9 @@ class Reading:
     attributed_j: dict[str, float] = field(default_factory=dict)
     power_w: dict[str, float] = field(default_factory=dict)
     """Instantaneous power where the hardware reports it."""
+    faults: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Per component: reads since the sensor started that could not establish its
+    energy (held at the last good value), and the latest reason."""
 
 
 @runtime_checkable
@@ -70,6 +83,10 @@ class Sensor(Protocol):
     name: str
     needs_polling: bool
     """True when energy is integrated from power samples: the meter must poll."""
+    max_read_interval_s: float | None
+    """The longest the meter may leave between two reads while a window is open, in
+    seconds, with the sensor's safety margin already applied; ``None`` when reads at
+    the window edges alone are exact (64-bit counters, cumulative times)."""
 
     def components(self) -> list[Component]:
         """The components this sensor reports, in a stable order."""

@@ -25,7 +25,13 @@ RAM
     band, 0.3725 W/GB being Green Algorithms' memory figure (same paper,
     from Micron's DDR4 power calculator). The machine's memory in use is
     ``MemTotal - MemAvailable``; the process tree's share is its resident
-    memory (the peak of reaped children).
+    memory (the peak of reaped children). The integral is a trapezoid between
+    reads, and the sensor asks the meter for a read at least every
+    :data:`RAM_READ_INTERVAL_S` seconds while a window is open, so it follows
+    the memory curve instead of joining the window's two edges.
+
+CPU time needs no such cadence: machine busy time and the process tree's CPU
+time are cumulative counters, exact at the window edges.
 
 Compare: CodeCarbon's fallback uses a constant share of TDP and a flat RAM
 wattage; carbontracker a generic CPU power; both report a point value.
@@ -54,6 +60,10 @@ RAM_SOURCE = "Lannelongue, Grealey & Inouye 2021, Green Algorithms, Adv. Sci. 8:
 K_LOW = 0.5
 K_HIGH = 1.5
 _GIB = 1024**3
+#: Longest step of the RAM integral. Memory in use changes over seconds (data loading,
+#: checkpoints, evaluation); a step of a few seconds follows it at the cost of one
+#: read of /proc/meminfo (tens of microseconds) per step.
+RAM_READ_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class ModelSensor:
         self._tree_cpu_s = tree_cpu_s
         self._tree_rss_bytes = tree_rss_bytes
         self._clock = clock
+        self.max_read_interval_s: float | None = RAM_READ_INTERVAL_S if include_ram else None
         self._lock = threading.Lock()
         self._last_t: float | None = None
         self._last_used = 0
@@ -232,14 +243,7 @@ class ModelSensor:
                 high["cpu"] = busy * p.w_per_thread_high * K_HIGH
                 attributed["cpu"] = tree * p.w_per_thread
             if self._include_ram:
-                used = procfs.memory_used_bytes(self._proc)
-                rss = self._tree_rss_bytes()
-                if self._last_t is not None:
-                    dt = now - self._last_t
-                    # Trapezoid between reads: the meter reads at window edges.
-                    self._ram_gib_s += (used + self._last_used) / 2 / _GIB * dt
-                    self._ram_tree_gib_s += (rss + self._last_rss) / 2 / _GIB * dt
-                self._last_t, self._last_used, self._last_rss = now, used, rss
+                self._integrate_ram(now)
                 energy["ram"] = self._ram_gib_s * RAM_W_PER_GIB
                 low["ram"] = energy["ram"] * K_LOW
                 high["ram"] = energy["ram"] * K_HIGH
@@ -251,6 +255,26 @@ class ModelSensor:
                 energy_high_j=high,
                 attributed_j=attributed,
             )
+
+    def keep_up(self) -> None:
+        """What the meter's cadence reads need: a point of the RAM integral, nothing else.
+
+        Cheaper than :meth:`read`, which also lists the live process tree for
+        its CPU time, a cumulative count that needs no points in between.
+        """
+        if self._include_ram:
+            with self._lock:
+                self._integrate_ram(self._clock())
+
+    def _integrate_ram(self, now: float) -> None:
+        used = procfs.memory_used_bytes(self._proc)
+        rss = self._tree_rss_bytes()
+        if self._last_t is not None:
+            dt = now - self._last_t
+            # Trapezoid between reads: window edges and the meter's cadence reads.
+            self._ram_gib_s += (used + self._last_used) / 2 / _GIB * dt
+            self._ram_tree_gib_s += (rss + self._last_rss) / 2 / _GIB * dt
+        self._last_t, self._last_used, self._last_rss = now, used, rss
 
     def close(self) -> None:
         return None

@@ -1,18 +1,39 @@
 """Cheap reads of Linux /proc for the utilisation model (microseconds each).
 
-Reading ``/proc`` directly instead of through psutil or py-cpuinfo keeps the
-start and stop of a measurement in the sub-millisecond range.
+Reading the few machine-wide files directly instead of through psutil or
+py-cpuinfo keeps the start and stop of a measurement in the sub-millisecond
+range. The process tree's live descendants come from psutil, and only when
+this process has children at all.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+CHILDREN_REFRESH_S = 1.0
+"""How long a listing of the live process tree is reused. Listing it makes psutil read
+every process's /proc entry (milliseconds on a busy machine); reading the CPU times of
+the processes already listed takes microseconds each."""
+_tree: tuple[int, float, list[Any]] | None = None  # (pid, listed at, psutil processes)
+_tree_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    global _tree, _tree_lock
+    _tree, _tree_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @dataclass(frozen=True)
@@ -37,9 +58,64 @@ def machine_cpu_times(proc: Path = Path("/proc")) -> CpuTimes:
 
 
 def process_tree_cpu_s() -> float:
-    """CPU seconds of this process (all threads) plus its reaped descendants."""
+    """CPU seconds of this process tree: this process, its live and its reaped descendants.
+
+    ``os.times()`` gives this process (all threads) and every descendant it
+    has reaped (getrusage(2), ``RUSAGE_CHILDREN``: a child's own reaped
+    descendants are added to it when it is reaped). Live descendants, such as
+    a ``multiprocessing`` pool or DataLoader workers, are not in it until they
+    exit, so their CPU times come from psutil's process tree, each with its
+    own reaped children. A process is thus counted either live or in its
+    reaper's total, never both: ``os.times()`` is read first, and a child
+    reaped afterwards is gone from the tree (then briefly missed, not
+    counted twice). Descendants orphaned by a parent that exits leave the
+    tree. The listing is reused for :data:`CHILDREN_REFRESH_S`: a descendant
+    started within that time is counted from the next listing on, its CPU
+    time so far included then.
+    """
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    total = times.user + times.system + times.children_user + times.children_system
+    if not _has_children():
+        return total
+    import psutil
+
+    for child in _live_descendants():
+        try:
+            t = child.cpu_times()
+        except psutil.Error:  # exited since the listing: reaped ones are in os.times
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def _live_descendants() -> list[Any]:
+    """This process's descendants (psutil processes), listed at most every refresh period."""
+    global _tree  # noqa: PLW0603 - one listing per process, shared by every reader
+    import psutil
+
+    pid, now = os.getpid(), time.monotonic()
+    with _tree_lock:
+        if _tree is not None and _tree[0] == pid and now - _tree[1] < CHILDREN_REFRESH_S:
+            return _tree[2]
+    try:
+        listed = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        listed = []
+    with _tree_lock:
+        _tree = (pid, now, listed)
+    return listed
+
+
+def _has_children() -> bool:
+    """Whether this process has any child, running or not yet reaped (one syscall)."""
+    if not hasattr(os, "waitid"):  # not on macOS: ask psutil every time
+        return True
+    try:
+        # WNOWAIT leaves a finished child for its real waiter to reap.
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def memory_used_bytes(proc: Path = Path("/proc")) -> int:

@@ -20,8 +20,10 @@ one**, so a counter must be read more often than once per wrap period.
 with ``max_energy_range_uj = 262143328850`` (about 262 kJ, a common value on
 Intel server parts) drawing 350 W wraps every 262143 J / 350 W ≈ 749 s
 (12.5 minutes); a counter with a 65.5 kJ range at the same power wraps in
-about 3 minutes. The meter therefore reads counters at least every few
-minutes even when nobody asked for a power timeline.
+about 3 minutes. A wrapping sensor therefore declares
+:func:`counter_read_interval_s` as its ``max_read_interval_s``, and the meter
+reads it at least that often while a window is open, even when nobody asked
+for a power timeline.
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ def max_read_interval_s(max_range_uj: float, power_w: float) -> float:
     if max_range_uj <= 0 or power_w <= 0:
         raise ValueError(f"max_range_uj and power_w must be > 0, got {max_range_uj}, {power_w}")
     return max_range_uj / 1e6 / power_w
+
+
+READS_PER_WRAP = 2
+"""Reads per wrap period at full power: a read late by up to half a wrap period
+(a scheduler stall, a busy interpreter) still leaves at most one wrap between reads."""
+
+
+def counter_read_interval_s(max_range_uj: float, max_power_w: float) -> float:
+    """How often a wrapping counter must be read: half its wrap period at full power.
+
+    Args:
+        max_range_uj: The counter's range in micro-joules (``max_energy_range_uj``).
+        max_power_w: An upper bound of the counted domain's power, in watts.
+
+    Returns:
+        The longest interval between reads, in seconds, with the
+        :data:`READS_PER_WRAP` margin applied.
+    """
+    return max_read_interval_s(max_range_uj, max_power_w) / READS_PER_WRAP
 
 
 class WrapAccumulator:
