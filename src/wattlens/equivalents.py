@@ -7,8 +7,9 @@ a country's yearly electricity) and carries its source and year.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wattlens.units import J_PER_KWH, J_PER_TWH, J_PER_WH
 
@@ -97,4 +98,24 @@ def express_water(water_l: float, catalog: Catalog | None = None) -> list[Compar
             litres = row.value * (1000.0 if row.unit == "m3" else 1.0)
             out.append(Comparison(row.id, row.name, water_l / litres, "times", row.source,
                                   row.year))  # fmt: skip
+    return out
+
+
+def scenario_equivalents(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A scenario's first-year facility energy and water (p50) in everyday terms.
+
+    ``result`` is the JSON of ``wattlens scenario run``; each item is a
+    :class:`Comparison` record plus ``of``, the quantity it expresses.
+    """
+    first = result["yearly"][0]
+    out: list[dict[str, Any]] = [
+        {**c.to_dict(), "of": "energy_j (first year, p50)"}
+        for c in express_energy(first["energy_j"]["p50"])
+    ]
+    water = first.get("water_l")
+    total = water.get("total", water) if isinstance(water, Mapping) else None
+    if isinstance(total, Mapping) and "p50" in total:
+        out += [
+            {**c.to_dict(), "of": "water_l (first year, p50)"} for c in express_water(total["p50"])
+        ]
     return out

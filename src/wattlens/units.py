@@ -94,3 +94,18 @@ def format_volume(volume_l: float, digits: int = 3) -> str:
 def format_duration(duration_s: float, digits: int = 3) -> str:
     """Format a duration in seconds."""
     return _scaled(duration_s, _DURATION_STEPS, digits)
+
+
+def format_number(value: object) -> str:
+    """Format a table cell: short floats, yes/no, lists joined, empty for unknown."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:g}"
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

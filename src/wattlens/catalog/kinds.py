@@ -15,3 +15,18 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     "pue": "power usage effectiveness by provider",
     "equivalents": "everyday quantities to compare results with",
 }
+
+#: The columns a person's listing of each kind shows (``wattlens catalog ls KIND``, the
+#: dashboard's catalog pages); ``--json`` and ``show`` give every field.
+LIST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accelerators": ("id", "name", "tdp_w", "memory_gb", "bf16_tflops", "fp8_tflops", "year"),
+    "cpus": ("id", "name", "segment", "cores", "tdp_w", "year"),
+    "models": ("id", "name", "architecture", "params_total", "params_active", "estimate", "year"),
+    "grids": ("id", "name", "kind", "co2e_g_per_kwh", "data_year", "year"),
+    "regions": ("id", "provider", "region", "grid_id", "location", "year"),
+    "water": ("id", "scope", "entity", "l_per_kwh", "measure", "data_year", "year"),
+    "prices": ("id", "name", "sector", "price_local_per_kwh", "currency", "price_usd_per_kwh"),
+    "exchange_rates": ("id", "currency", "usd_per_unit", "data_year", "year"),
+    "pue": ("id", "name", "pue", "scope", "data_year", "year"),
+    "equivalents": ("id", "name", "value", "unit", "region", "year"),
+}

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wattlens.catalog.kinds import KIND_DESCRIPTIONS
+from wattlens.catalog.kinds import KIND_DESCRIPTIONS, LIST_COLUMNS
 from wattlens.cli._output import emit_json, fmt_number, stdout
 
 if TYPE_CHECKING:
@@ -22,21 +22,6 @@ app = typer.Typer(
     help="Browse the fact catalog: every value with its source and year.",
     no_args_is_help=True,
 )
-
-#: The columns ``wattlens catalog ls KIND`` shows for each kind (a person's listing);
-#: ``--json`` and ``show`` give every field.
-LIST_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accelerators": ("id", "name", "tdp_w", "memory_gb", "bf16_tflops", "fp8_tflops", "year"),
-    "cpus": ("id", "name", "segment", "cores", "tdp_w", "year"),
-    "models": ("id", "name", "architecture", "params_total", "params_active", "estimate", "year"),
-    "grids": ("id", "name", "kind", "co2e_g_per_kwh", "data_year", "year"),
-    "regions": ("id", "provider", "region", "grid_id", "location", "year"),
-    "water": ("id", "scope", "entity", "l_per_kwh", "measure", "data_year", "year"),
-    "prices": ("id", "name", "sector", "price_local_per_kwh", "currency", "price_usd_per_kwh"),
-    "exchange_rates": ("id", "currency", "usd_per_unit", "data_year", "year"),
-    "pue": ("id", "name", "pue", "scope", "data_year", "year"),
-    "equivalents": ("id", "name", "value", "unit", "region", "year"),
-}
 
 
 def _row_json(entry: Entry) -> dict[str, Any]:

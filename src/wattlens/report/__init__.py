@@ -4,19 +4,13 @@
 ``scenario_report(result, waterfall)`` give one self-contained HTML document
 (plotly.js embedded, opens offline);
 ``write_pngs(view["figures"], directory)`` writes the same charts as PNG.
-The charts and tables come from :mod:`wattlens.report.figures`, which the
-web dashboard uses too. Needs the ``web`` extra (jinja2, plotly; kaleido for PNG).
+The charts and tables come from the views of :mod:`wattlens.report.views`
+(one module each for runs, estimates and scenarios), which the web dashboard
+uses too. Needs the ``web`` extra (jinja2, plotly; kaleido for PNG).
 """
 
 from __future__ import annotations
 
-from wattlens.report.figures import (
-    MAX_TIMELINE_POINTS,
-    downsample_timeline,
-    estimate_view,
-    run_view,
-    scenario_view,
-)
 from wattlens.report.render import (
     estimate_report,
     plotly_js_path,
@@ -25,6 +19,9 @@ from wattlens.report.render import (
     write_html,
     write_pngs,
 )
+from wattlens.report.views.estimate import estimate_view
+from wattlens.report.views.run import MAX_TIMELINE_POINTS, downsample_timeline, run_view
+from wattlens.report.views.scenario import scenario_view
 
 __all__ = [
     "MAX_TIMELINE_POINTS",

@@ -1,4 +1,4 @@
-"""Self-contained HTML reports and PNG charts of a run or an estimate.
+"""Self-contained HTML reports and PNG charts of a run, an estimate or a scenario.
 
 The HTML file embeds plotly.js (the copy shipped inside the installed
 ``plotly`` package), its CSS and every chart's data: it opens offline, with no
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from wattlens._version import __version__
 from wattlens.errors import UsageError, WattlensError
-from wattlens.report.figures import MAX_TIMELINE_POINTS, estimate_view, run_view, scenario_view
+from wattlens.report.views.estimate import estimate_view
+from wattlens.report.views.run import MAX_TIMELINE_POINTS, run_view
+from wattlens.report.views.scenario import scenario_view
 
 if TYPE_CHECKING:
     from jinja2 import Environment

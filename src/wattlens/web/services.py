@@ -1,11 +1,12 @@
-"""What the dashboard's pages and its JSON API both call: the functions of the CLI.
+"""What the dashboard's pages and its JSON API both call: the library, as the CLI calls it.
 
 Every function here reads the store or the catalog, or runs an estimate or a
 scenario, through the same public functions as ``wattlens runs``, ``wattlens
 catalog``, ``wattlens estimate`` and ``wattlens scenario``; none computes a
 number of its own. Text inputs (from forms, query strings and scenario files)
-are parsed with the CLI's own parsers, and a bad one is a
-:class:`~wattlens.errors.UsageError` with the CLI's message.
+are read by the quantity grammar (:mod:`wattlens.quantity`) as on the command
+line, and a bad one is a :class:`~wattlens.errors.UsageError` with the CLI's
+message.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from wattlens.errors import UsageError
 
 if TYPE_CHECKING:
+    from wattlens.catalog import Catalog
     from wattlens.estimate import Estimate
+    from wattlens.estimate.inputs import InferenceInputs, TrainingInputs
     from wattlens.measurement import Measurement
     from wattlens.scenario.loader import LoadedScenario
     from wattlens.store import Store
 
 _T = TypeVar("_T")
+_I = TypeVar("_I", "TrainingInputs", "InferenceInputs")
 log = logging.getLogger("wattlens.web")
 
 #: Columns the runs list can be sorted by (store summary keys).
@@ -59,7 +63,7 @@ def list_runs(
     Sorting by start time pages in the database; any other column sorts every
     matching summary (unknown values last).
     """
-    from wattlens.cli.runs import parse_since
+    from wattlens.quantity import parse_since
 
     if sort not in SORT_KEYS:
         raise UsageError(f"cannot sort runs by {sort!r}", hint="sort by " + ", ".join(SORT_KEYS))
@@ -110,11 +114,11 @@ def run_timeline(store: Store, run_id: str, max_points: int) -> tuple[Measuremen
     """A run (without its timeline) and its power timeline reduced to ``max_points``.
 
     The store averages the points in buckets in the database; the series is that of
-    :func:`wattlens.report.figures.downsample_timeline` over the whole timeline.
+    :func:`wattlens.report.views.run.downsample_timeline` over the whole timeline.
     """
     import math
 
-    from wattlens.report.figures import downsample_timeline
+    from wattlens.report.views.run import downsample_timeline
 
     m = store.get(run_id, timeline=False)
     source_points = store.timeline_count(m.run_id)
@@ -127,7 +131,7 @@ def run_timeline(store: Store, run_id: str, max_points: int) -> tuple[Measuremen
 
 def compare_runs(store: Store, run_ids: list[str]) -> dict[str, Any]:
     """``wattlens runs compare --json``: the first run is the baseline."""
-    from wattlens.cli.runs import compare_record
+    from wattlens.compare import compare_record
 
     run_ids = [r for r in run_ids if r]
     if len(run_ids) < 2:
@@ -145,11 +149,11 @@ def compare_runs(store: Store, run_ids: list[str]) -> dict[str, Any]:
 
 
 # -- catalog ---------------------------------------------------------------------------------------
-def catalog_kinds() -> dict[str, Any]:
+def catalog_kinds(catalog: Catalog | None = None) -> dict[str, Any]:
     """``wattlens catalog ls --json``."""
     from wattlens.catalog import KINDS, get_catalog
 
-    catalog = get_catalog()
+    catalog = catalog if catalog is not None else get_catalog()
     return {
         "kinds": [
             {"kind": k, "count": len(catalog.entries(k)), "description": spec.description}
@@ -158,28 +162,28 @@ def catalog_kinds() -> dict[str, Any]:
     }
 
 
-def catalog_rows(kind: str) -> dict[str, Any]:
+def catalog_rows(kind: str, catalog: Catalog | None = None) -> dict[str, Any]:
     """``wattlens catalog ls KIND --json``: every column of every row, plus its origin."""
     from wattlens.catalog import Catalog, get_catalog
 
     Catalog.spec(kind)
-    entries = get_catalog().entries(kind)
+    entries = (catalog if catalog is not None else get_catalog()).entries(kind)
     rows = [{**e.row.model_dump(mode="json"), "origin": e.origin} for e in entries]
     return {"kind": kind, "count": len(rows), "rows": rows}
 
 
-def catalog_row(kind: str, name: str) -> dict[str, Any]:
+def catalog_row(kind: str, name: str, catalog: Catalog | None = None) -> dict[str, Any]:
     """``wattlens catalog show KIND NAME --json``."""
     from wattlens.catalog import Catalog, get_catalog
 
     Catalog.spec(kind)
-    entry = get_catalog().entry(kind, name)
+    entry = (catalog if catalog is not None else get_catalog()).entry(kind, name)
     return {"kind": kind, "row": {**entry.row.model_dump(mode="json"), "origin": entry.origin}}
 
 
 def catalog_columns(kind: str) -> tuple[str, ...]:
     """The columns ``wattlens catalog ls KIND`` shows."""
-    from wattlens.cli.catalog import LIST_COLUMNS
+    from wattlens.catalog.kinds import LIST_COLUMNS
 
     return LIST_COLUMNS.get(kind, ("id", "name", "year"))
 
@@ -193,9 +197,11 @@ def _parsed(name: str, parse: Callable[[], _T]) -> _T:
     """Run one of the CLI's parsers; its message becomes a UsageError naming the field."""
     import typer
 
+    from wattlens.errors import InputValueError
+
     try:
         return parse()
-    except typer.BadParameter as exc:
+    except (typer.BadParameter, InputValueError) as exc:
         raise UsageError(
             f"invalid value for {name}: {exc.message}",
             hint=_FIELD_HINTS.get(name, "correct it in the form or the query string"),
@@ -227,18 +233,6 @@ def _int(name: str, text: str, low: int, high: int | None = None) -> int:
     return _parsed(name, parse)
 
 
-def _float(name: str, text: str) -> float:
-    import typer
-
-    def parse() -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise typer.BadParameter(f"{text!r} is not a number") from None
-
-    return _parsed(name, parse)
-
-
 def _choice(name: str, text: str, choices: tuple[str, ...]) -> str:
     if text not in choices:
         raise UsageError(
@@ -252,22 +246,16 @@ _PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
 _BOUNDARIES = ("accelerator", "server", "facility")
 
 
-def _common(form: dict[str, str], default_boundary: str) -> dict[str, Any]:
-    from wattlens.cli.estimate import parse_range
-    from wattlens.models.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED
-
-    return {
-        "precision": _choice("precision", form.get("precision", "bf16"), _PRECISIONS),
-        "boundary": _choice("boundary", form.get("boundary", default_boundary), _BOUNDARIES),
-        "pue": _parsed("pue", lambda: parse_range(form["pue"], "pue")) if "pue" in form else None,
-        "location": form.get("location"),
-        "samples": (
-            _int("samples", form["samples"], 100, MAX_SAMPLES)
-            if "samples" in form
-            else DEFAULT_SAMPLES
-        ),
-        "seed": _int("seed", form["seed"], 0) if "seed" in form else DEFAULT_SEED,
-    }
+def _limits(form: dict[str, str]) -> dict[str, Any]:
+    """The dashboard's own bounds on work: whole numbers for count, samples and seed."""
+    out: dict[str, Any] = {}
+    if "count" in form:
+        out["count"] = _int("count", form["count"], 1)
+    if "samples" in form:
+        out["samples"] = _int("samples", form["samples"], 100, MAX_SAMPLES)
+    if "seed" in form:
+        out["seed"] = _int("seed", form["seed"], 0)
+    return out
 
 
 def _require(form: dict[str, str], name: str, hint: str) -> str:
@@ -276,58 +264,55 @@ def _require(form: dict[str, str], name: str, hint: str) -> str:
     return form[name]
 
 
+def _from_form(kind: type[_I], form: dict[str, str], fields: tuple[str, ...]) -> _I:
+    """Typed estimate inputs from the form's text; a bad field becomes a UsageError naming it."""
+    from wattlens.estimate.inputs import FieldError
+
+    values = {k: form[k] for k in fields if k in form}
+    if "precision" in values:
+        _choice("precision", values["precision"], _PRECISIONS)
+    if "boundary" in values:
+        _choice("boundary", values["boundary"], _BOUNDARIES)
+    try:
+        return kind.build(values, **_limits(form))
+    except FieldError as exc:
+        if exc.code == "missing":
+            raise UsageError(exc.message, hint=exc.hint) from None
+        raise UsageError(
+            f"invalid value for {exc.field}: {exc.message}",
+            hint=_FIELD_HINTS.get(
+                exc.field, exc.hint or "correct it in the form or the query string"
+            ),
+        ) from None
+
+
+_TRAINING_FIELDS = ("accelerator", "accelerator_hours", "days", "params", "tokens",
+                    "active_params", "model", "mfu", "precision", "boundary", "pue",
+                    "location")  # fmt: skip
+_INFERENCE_FIELDS = ("output_tokens", "accelerator", "model", "params", "active_params",
+                     "input_tokens", "batch", "precision", "boundary", "pue",
+                     "location")  # fmt: skip
+
+
 def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
     """``wattlens estimate training`` from text inputs; returns the estimate and the inputs."""
-    from wattlens import estimate
-    from wattlens.cli.estimate import parse_count, parse_mfu
+    from wattlens.estimate.inputs import TrainingInputs
 
     f = _clean(form)
-    accelerator = _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
-
-    def count_of(key: str) -> float | None:
-        return _parsed(key, lambda: parse_count(f[key], key)) if key in f else None
-
-    result = estimate.training(
-        accelerator=accelerator,
-        count=_int("count", f["count"], 1) if "count" in f else None,
-        accelerator_hours=count_of("accelerator_hours"),
-        days=_float("days", f["days"]) if "days" in f else None,
-        params=count_of("params"),
-        tokens=count_of("tokens"),
-        active_params=count_of("active_params"),
-        model=f.get("model"),
-        mfu=_parsed("mfu", lambda: parse_mfu(f.get("mfu"))),
-        **_common(f, "facility"),
-    )
-    return result, f
+    _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
+    return _from_form(TrainingInputs, f, _TRAINING_FIELDS).run(), f
 
 
 def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
     """``wattlens estimate inference`` from text inputs; returns the estimate and the inputs."""
-    from wattlens import estimate
-    from wattlens.cli.estimate import parse_count, parse_input_tokens
+    from wattlens.estimate.inputs import InferenceInputs
 
     f = _clean(form)
-    accelerator = _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
-    output_tokens = _require(f, "output_tokens", "tokens generated per request, e.g. 400")
+    _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
+    _require(f, "output_tokens", "tokens generated per request, e.g. 400")
     if "model" not in f and "params" not in f:
         raise UsageError("give a model or params", hint="e.g. model llama-3.1-8b, or params 8B")
-
-    def count_of(key: str) -> float | None:
-        return _parsed(key, lambda: parse_count(f[key], key)) if key in f else None
-
-    result = estimate.inference(
-        output_tokens=_parsed("output_tokens", lambda: parse_count(output_tokens, "output")),
-        accelerator=accelerator,
-        model=f.get("model"),
-        params=count_of("params"),
-        active_params=count_of("active_params"),
-        input_tokens=_parsed("input_tokens", lambda: parse_input_tokens(f.get("input_tokens"))),
-        count=_int("count", f["count"], 1) if "count" in f else None,
-        batch=_float("batch", f["batch"]) if "batch" in f else None,
-        **_common(f, "server"),
-    )
-    return result, f
+    return _from_form(InferenceInputs, f, _INFERENCE_FIELDS).run(), f
 
 
 # -- scenarios -------------------------------------------------------------------------------------
@@ -504,7 +489,7 @@ def run_scenario(
     """
     from dataclasses import replace
 
-    from wattlens.cli.scenario import _equivalents
+    from wattlens.equivalents import scenario_equivalents
     from wattlens.report.figures import scenario_view, waterfall_figure
     from wattlens.scenario import run, waterfall
 
@@ -528,7 +513,7 @@ def run_scenario(
         )
     lever_rows = scenario_levers(loaded, levers)
     data = run(loaded, samples=samples, years=years)
-    data["equivalents"] = _equivalents(data)
+    data["equivalents"] = scenario_equivalents(data)
     chosen = tuple(
         lever for lever, row in zip(loaded.spec.levers, lever_rows, strict=True) if row["enabled"]
     )
