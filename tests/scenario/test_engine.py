@@ -162,7 +162,7 @@ location: us
     assert data["requests"][0]["count"] == 1
 
 
-def test_output_token_range_interpolates_between_the_ends(write: Callable[[str], Path]) -> None:
+def test_output_token_range_lies_between_the_ends(write: Callable[[str], Path]) -> None:
     base = """
 name: interp
 samples: 4000

@@ -10,8 +10,9 @@ import pytest
 
 from tests.scenario.conftest import EXAMPLES
 from wattlens.scenario import ScenarioError, load, waterfall
-from wattlens.scenario.engine import Engine
+from wattlens.scenario.engine import evaluate
 from wattlens.scenario.levers import apply
+from wattlens.scenario.sampling import context
 
 MODELLED = """
 name: levers
@@ -127,10 +128,10 @@ def test_example_waterfall_is_monotone() -> None:
 
 def test_engine_reuses_inference_across_years(write: Callable[[str], Path]) -> None:
     loaded = load(_file(write, "  - {kind: pue, pue: 1.1}"))
-    engine = Engine(loaded, years=10)
-    ev = engine.evaluate(loaded.spec)
+    ctx = context(loaded, years=10)
+    ev = evaluate(ctx, loaded.spec)
     assert ev.facility_j.shape == (10, 2000)
-    assert engine.estimate_calls == 2
+    assert ctx.estimate_calls == 2
 
 
 def test_zero_price_gives_zero_shares_not_nan(write: Callable[[str], Path]) -> None:

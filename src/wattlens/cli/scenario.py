@@ -287,12 +287,13 @@ def run_command(
 
     Example: wattlens scenario run examples/scenarios/chatgpt-2023-article.yaml
     """
+    from wattlens.equivalents import scenario_equivalents
     from wattlens.scenario import run
 
     loaded = _load(file)
     with _progress(not json_output) as progress:
         data = run(loaded, samples=samples, years=years, progress=progress)
-    data["equivalents"] = _equivalents(data)
+    data["equivalents"] = scenario_equivalents(data)
     if json_output:
         emit_json(data)
     else:
@@ -302,24 +303,6 @@ def run_command(
 
 #: The comparisons a person reads first; `--json` carries every one.
 _HEADLINE = ("household-us", "household-eu", "country-electricity-ie", "ev-km", "olympic-pool")
-
-
-def _equivalents(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The first year's facility energy and water (p50) in everyday terms (catalog rows)."""
-    from wattlens.equivalents import express_energy, express_water
-
-    first = data["yearly"][0]
-    out = [
-        {**c.to_dict(), "of": "energy_j (first year, p50)"}
-        for c in express_energy(first["energy_j"]["p50"])
-    ]
-    water = first.get("water_l")
-    total = water.get("total", water) if isinstance(water, dict) else None
-    if isinstance(total, dict) and "p50" in total:
-        out += [
-            {**c.to_dict(), "of": "water_l (first year, p50)"} for c in express_water(total["p50"])
-        ]
-    return out
 
 
 def _render_equivalents(items: list[dict[str, Any]]) -> None:

@@ -1,10 +1,12 @@
 """Scenarios: a service or fleet over time, from a YAML file, with levers.
 
 ``load(path)`` reads and validates a scenario file (errors name file, line,
-field and fix); ``run(loaded)`` projects daily and yearly energy, carbon,
-water and cost with p5/p50/p95; ``waterfall(loaded)`` applies the file's
-levers one after another. Names resolve lazily: ``import wattlens.scenario``
-loads neither numpy nor pydantic.
+field and fix); ``project(loaded)`` projects daily and yearly energy, carbon,
+water and cost with p5/p50/p95 as a typed :class:`ScenarioResult` (``run``
+gives its JSON form); ``lever_waterfall(loaded)`` applies the file's levers
+one after another (a typed :class:`Waterfall`; ``waterfall`` gives its JSON).
+Names resolve lazily: ``import wattlens.scenario`` loads neither numpy nor
+pydantic.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wattlens.scenario.engine import Engine, run
-    from wattlens.scenario.levers import waterfall
+    from wattlens.scenario.engine import evaluate, project, run
+    from wattlens.scenario.levers import Waterfall, lever_waterfall, waterfall
     from wattlens.scenario.loader import Issue, LoadedScenario, ScenarioError, load, loads
+    from wattlens.scenario.results import ScenarioResult
+    from wattlens.scenario.sampling import Context, Draws, context
     from wattlens.scenario.schema import Scenario
 
 _WHERE = {
-    "Engine": "wattlens.scenario.engine",
+    "evaluate": "wattlens.scenario.engine",
+    "project": "wattlens.scenario.engine",
     "run": "wattlens.scenario.engine",
+    "ScenarioResult": "wattlens.scenario.results",
+    "Context": "wattlens.scenario.sampling",
+    "Draws": "wattlens.scenario.sampling",
+    "context": "wattlens.scenario.sampling",
     "waterfall": "wattlens.scenario.levers",
+    "lever_waterfall": "wattlens.scenario.levers",
+    "Waterfall": "wattlens.scenario.levers",
     "Issue": "wattlens.scenario.loader",
     "LoadedScenario": "wattlens.scenario.loader",
     "ScenarioError": "wattlens.scenario.loader",
@@ -31,13 +42,20 @@ _WHERE = {
 }
 
 __all__ = [
-    "Engine",
+    "Context",
+    "Draws",
     "Issue",
     "LoadedScenario",
     "Scenario",
     "ScenarioError",
+    "ScenarioResult",
+    "Waterfall",
+    "context",
+    "evaluate",
+    "lever_waterfall",
     "load",
     "loads",
+    "project",
     "run",
     "waterfall",
 ]

@@ -5,7 +5,7 @@ with ``samples=N``) and its per-request server-boundary samples are reused for
 every year and every lever that does not change the class. Everything after
 that is array arithmetic on ``(years, samples)``; no Python loop per sample.
 
-The chain, with PUE applied once:
+The chain, with PUE applied once (``wattlens.impacts.impacts_of``):
 
 - IT energy (server boundary) per year = requests/day x 365 x per-request
   energy (request mix) + training energy amortised over its years;
@@ -19,115 +19,136 @@ The chain, with PUE applied once:
 
 Demand grows once a year: year k (k = 0, 1, …) has requests/day x (1 + g)^k.
 
-The parts: :mod:`~wattlens.scenario.sampling` (seeded draws, caches),
-:mod:`~wattlens.scenario.demand` (demand and per-request energy),
-:mod:`~wattlens.scenario.fleet` (the top-down fleet),
-:mod:`~wattlens.scenario.training` (training runs, amortised),
-:mod:`~wattlens.scenario.impacts` (carbon, water and cost per year) and
-:mod:`~wattlens.scenario.results` (the evaluation and its JSON summary).
+The engine is plain functions of a :class:`~wattlens.scenario.sampling.Context`
+(seeded :class:`~wattlens.scenario.sampling.Draws`, the catalog, a memo of model
+runs) and a scenario state, each returning a small typed part:
+:func:`~wattlens.scenario.demand.demand`,
+:func:`~wattlens.scenario.fleet.inference_energy`,
+:func:`~wattlens.scenario.training.training` and :mod:`~wattlens.scenario.impacts`;
+:func:`evaluate` joins them into an :class:`~wattlens.scenario.results.Evaluation`
+and :func:`~wattlens.scenario.results.summarise` into a typed
+:class:`~wattlens.scenario.results.ScenarioResult`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wattlens.scenario.demand import DemandMixin
-from wattlens.scenario.fleet import FleetMixin
-from wattlens.scenario.impacts import Factors
-from wattlens.scenario.results import Evaluation, quantiles, summarise
-from wattlens.scenario.sampling import DAYS_PER_YEAR, Progress
-from wattlens.scenario.schema import Scenario
-from wattlens.scenario.training import TrainingMixin
+from wattlens.scenario.demand import demand
+from wattlens.scenario.fleet import inference_energy
+from wattlens.scenario.impacts import chain, default_pue, location_mix, pue_draws, terms
+from wattlens.scenario.results import Evaluation, ScenarioResult, summarise
+from wattlens.scenario.sampling import DAYS_PER_YEAR, Context, Progress, context
+from wattlens.scenario.training import training
+from wattlens.types import WarningItem
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
     from wattlens.scenario.loader import LoadedScenario, Loc
+    from wattlens.scenario.schema import Scenario
+
+ASSUMPTIONS = (
+    WarningItem(
+        "pue-once", "PUE applied once: facility energy = IT (server-boundary) energy x PUE"
+    ),
+    WarningItem("market-based", "carbon market-based = location-based x (1 - clean-energy share)"),
+    WarningItem(
+        "growth-yearly", "demand grows once a year: year k has requests/day x (1 + growth)^k"
+    ),
+    WarningItem(
+        "days-per-year",
+        f"{DAYS_PER_YEAR:g} days a year; daily figures are year 1 / {DAYS_PER_YEAR:g}",
+    ),
+)
 
 
-class Engine(DemandMixin, FleetMixin, TrainingMixin):
-    """Evaluates scenario states; caches per-class inference samples across levers."""
+def evaluate(ctx: Context, spec: Scenario, where: Loc = ()) -> Evaluation:
+    """All samples of one scenario state (the baseline, or after some levers).
 
-    def evaluate(self, spec: Scenario, where: Loc = ()) -> Evaluation:
-        """All samples of one scenario state (the baseline, or after some levers).
+    Args:
+        ctx: the context (draws, catalog, remembered model runs) shared by every state.
+        spec: the scenario state.
+        where: the field path to blame for model errors (a lever's, after levers).
 
-        Args:
-            spec: the scenario state.
-            where: the field path to blame for model errors (a lever's, after levers).
+    Raises:
+        ScenarioError: a model error, pointing at the class (or lever) that caused it.
+    """
+    from wattlens.impacts import apply_pue
 
-        Raises:
-            ScenarioError: a model error, pointing at the class (or lever) that caused it.
-        """
-        assumptions = [
-            "PUE applied once: facility energy = IT (server-boundary) energy x PUE",
-            "carbon market-based = location-based x (1 - clean-energy share)",
-            "demand grows once a year: year k has requests/day x (1 + growth)^k",
-            f"{DAYS_PER_YEAR:g} days a year; daily figures are year 1 / {DAYS_PER_YEAR:g}",
-        ]
-        warnings: list[str] = []
-        sources: list[str] = []
-        pue = self._pue_samples(spec)
-        if spec.pue is None:
-            low, high = self._default_pue().low, self._default_pue().high
-            assumptions.append(
-                f"PUE {low:g}..{high:g} (catalog: best provider fleet to industry "
-                "average); set `pue:` in the file"
+    assumptions = list(ASSUMPTIONS)
+    pue = pue_draws(ctx, spec)
+    if spec.pue is None:
+        catalog_pue = default_pue(ctx)
+        assumptions.append(
+            WarningItem(
+                "pue-default",
+                f"PUE {catalog_pue.low:g}..{catalog_pue.high:g} (catalog: best provider fleet "
+                "to industry average); set `pue:` in the file",
             )
-        clean = self.draw("clean_energy_share", spec.clean_energy_share)
-
-        # Requests and inference energy.
-        demand = self.demand_energy(spec, where, warnings, sources)
-        per_request = demand.per_request
-
-        # Top-down fleet: a cross-check, or the estimate itself without request classes.
-        fleet_info, inference_it, inference_facility_pue = self.top_down_fleet(
-            spec, pue, demand, warnings, assumptions
         )
+    requests = demand(ctx, spec, pue, where)
+    # The top-down fleet: a cross-check, or the estimate itself without request classes.
+    fleet = inference_energy(ctx, spec, pue, requests)
+    mix = location_mix(ctx, spec.location)
+    t = terms(ctx, spec)
+    # Training, amortised evenly over its first years, at its own PUE and place.
+    trained = training(ctx, spec, pue, mix, t)
+    total = chain(fleet.it_j, fleet.pue, mix, t)
+    if trained.impacts is not None:
+        total = total + trained.impacts
 
-        # Training, amortised evenly over its first years.
-        factors = self.factors(spec.location)
-        training = self.amortise_training(spec, pue, factors, sources)
+    per_request = requests.per_request
+    return Evaluation(
+        requests_per_year=requests.requests_year,
+        inference_it_j=fleet.it_j,
+        training_it_j=trained.it_j,
+        it_j=total.it_j,
+        facility_j=total.facility_j,
+        co2e_location_g=total.co2e_location_g,
+        co2e_market_g=total.co2e_market_g,
+        water_onsite_l=total.water_onsite_l,
+        water_offsite_l=total.water_offsite_l,
+        cost=total.cost,
+        cost_usd=total.cost_usd,
+        currency=total.currency,
+        per_request_it_j=per_request,
+        per_request_facility_j=None if per_request is None else apply_pue(per_request, pue),
+        classes=requests.classes,
+        training=trained.runs,
+        fleet=fleet.fleet,
+        locations=mix.locations,
+        pue=pue,
+        clean_share=t.clean_share,
+        assumptions=(*assumptions, *fleet.assumptions, *t.assumptions),
+        warnings=(*requests.warnings, *fleet.warnings, *t.warnings, *mix.warnings),
+        sources=tuple(
+            dict.fromkeys((*requests.sources, *trained.sources, *t.sources, *mix.sources))
+        ),
+    )
 
-        impacts = self.yearly_impacts(
-            spec,
-            inference_it=inference_it,
-            inference_facility_pue=inference_facility_pue,
-            training=training,
-            factors=factors,
-            clean=clean,
-            assumptions=assumptions,
-            warnings=warnings,
-            sources=sources,
-        )
 
-        per_request_it = per_request_facility = None
-        if per_request is not None:
-            per_request_it = per_request
-            per_request_facility = per_request * pue
-        return Evaluation(
-            requests_per_year=demand.requests_year,
-            inference_it_j=inference_it,
-            training_it_j=training.it_j,
-            it_j=impacts.it_j,
-            facility_j=impacts.facility_j,
-            co2e_location_g=impacts.co2e_location_g,
-            co2e_market_g=impacts.co2e_market_g,
-            water_onsite_l=impacts.water_onsite_l,
-            water_offsite_l=impacts.water_offsite_l,
-            cost=impacts.cost,
-            cost_usd=impacts.cost_usd,
-            currency=impacts.currency,
-            per_request_it_j=per_request_it,
-            per_request_facility_j=per_request_facility,
-            classes=demand.classes,
-            training=training.runs,
-            fleet=fleet_info,
-            factors=factors,
-            pue=pue,
-            clean_share=clean,
-            assumptions=assumptions,
-            warnings=warnings,
-            sources=sources,
-        )
+def project(
+    loaded: LoadedScenario,
+    *,
+    samples: int | None = None,
+    years: int | None = None,
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+) -> ScenarioResult:
+    """Project a scenario: daily and yearly energy, carbon, water and cost with ranges.
+
+    Args:
+        loaded: a scenario from :func:`wattlens.scenario.load`.
+        samples: Monte Carlo samples (default: the file's, else 20,000).
+        years: years to project (default: the file's, else 1).
+        catalog: the catalog (default: the process catalog).
+        progress: called with a short description before each model evaluation.
+
+    Raises:
+        ScenarioError: fewer than 100 samples, or a model error (naming the field).
+    """
+    ctx = context(loaded, samples=samples, years=years, catalog=catalog, progress=progress)
+    return summarise(evaluate(ctx, loaded.spec), loaded.spec, ctx)
 
 
 def run(
@@ -138,30 +159,9 @@ def run(
     catalog: Catalog | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Project a scenario: daily and yearly energy, carbon, water and cost with ranges.
-
-    Args:
-        loaded: a scenario from :func:`wattlens.scenario.load`.
-        samples: Monte Carlo samples (default: the file's, else 20,000).
-        years: years to project (default: the file's, else 1).
-        catalog: the catalog (default: the process catalog).
-        progress: called with a short description before each model evaluation.
-
-    Returns:
-        The JSON-ready result (see :func:`summarise`).
-    """
-    engine = Engine(loaded, samples=samples, years=years, catalog=catalog, progress=progress)
-    ev = engine.evaluate(loaded.spec)
-    return summarise(ev, loaded.spec, engine)
+    """:func:`project` in its JSON form (see ``wattlens scenario run --help``)."""
+    result = project(loaded, samples=samples, years=years, catalog=catalog, progress=progress)
+    return result.to_dict()
 
 
-__all__ = [
-    "DAYS_PER_YEAR",
-    "Engine",
-    "Evaluation",
-    "Factors",
-    "Progress",
-    "quantiles",
-    "run",
-    "summarise",
-]
+__all__ = ["DAYS_PER_YEAR", "Context", "Evaluation", "Progress", "evaluate", "project", "run"]

@@ -10,6 +10,7 @@ differences, and their p5..p95 is the lever's own range.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from wattlens.scenario.schema import (
@@ -27,12 +28,13 @@ from wattlens.scenario.schema import (
     Scenario,
     ShorterOutputsLever,
 )
+from wattlens.types import Range, WarningItem
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
-    from wattlens.scenario.engine import Engine, Evaluation, Progress
     from wattlens.scenario.loader import LoadedScenario
-    from wattlens.scenario.sampling import Array
+    from wattlens.scenario.results import Evaluation
+    from wattlens.scenario.sampling import Array, Progress
 
 METRICS = (
     "energy_j",
@@ -62,7 +64,7 @@ def _effective(spec: Scenario, r: RequestClass) -> tuple[str | None, int | None]
     return accelerator, count
 
 
-def apply(spec: Scenario, lever: Lever) -> tuple[Scenario, list[str]]:
+def apply(spec: Scenario, lever: Lever) -> tuple[Scenario, list[WarningItem]]:
     """The scenario after one lever, and notes (e.g. a lever that changes nothing).
 
     Args:
@@ -72,7 +74,7 @@ def apply(spec: Scenario, lever: Lever) -> tuple[Scenario, list[str]]:
     Returns:
         The new state and a list of notes.
     """
-    notes: list[str] = []
+    notes: list[WarningItem] = []
     if isinstance(lever, PueLever):
         return spec.model_copy(update={"pue": lever.pue}), notes
     if isinstance(lever, CleanEnergyLever):
@@ -81,7 +83,8 @@ def apply(spec: Scenario, lever: Lever) -> tuple[Scenario, list[str]]:
         return spec.model_copy(update={"location": lever.location}), notes
     targets = _targets(spec, lever)
     if not targets:
-        notes.append(f"{lever.kind}: no request class it applies to; nothing changes")
+        text = f"{lever.kind}: no request class it applies to; nothing changes"
+        notes.append(WarningItem("lever-no-target", text))
         return spec, notes
     classes = list(spec.requests)
     for i in targets:
@@ -143,7 +146,115 @@ def _ratio(part: Array, whole: Array) -> Array:
     return out
 
 
-def _metrics(ev: Evaluation) -> dict[str, Array | None]:
+@dataclass(frozen=True)
+class Metrics:
+    """The waterfall's figures of one state (or a saving, or a share of the baseline).
+
+    First projected year, except ``energy_total_j`` (all projected years). A
+    cost is None where the state (or the baseline) has no price.
+    """
+
+    energy_j: Range | None
+    it_energy_j: Range | None
+    co2e_location_g: Range | None
+    co2e_market_g: Range | None
+    water_l: Range | None
+    cost: Range | None
+    cost_usd: Range | None
+    energy_total_j: Range | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: None if (r := getattr(self, f.name)) is None else r.to_dict()
+            for f in fields(self)
+        }
+
+
+@dataclass(frozen=True)
+class Saving:
+    """From the baseline to the optimised state: what is saved, and its share of the baseline."""
+
+    saving: Range
+    share: Range
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"saving": self.saving.to_dict(), "share": self.share.to_dict()}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One lever: the state after it, and its saving against the state before it."""
+
+    lever: str
+    kind: str
+    basis: str | None
+    after: Metrics
+    saving: Metrics
+    saving_share_of_baseline: Metrics
+    notes: tuple[WarningItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lever": self.lever,
+            "kind": self.kind,
+            "basis": self.basis,
+            "after": self.after.to_dict(),
+            "saving": self.saving.to_dict(),
+            "saving_share_of_baseline": self.saving_share_of_baseline.to_dict(),
+            "notes": [n.text for n in self.notes],
+        }
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    """The file's levers applied in order, from the baseline to the optimised state."""
+
+    scenario: str
+    file: str
+    metric_year: int
+    samples: int
+    seed: int
+    years: int
+    currency: str | None
+    baseline: Metrics
+    steps: tuple[Step, ...]
+    optimised: Metrics
+    total_saving: dict[str, Saving | None]
+    """Per metric (the names of :class:`Metrics`); None where a cost is missing."""
+    assumptions: tuple[WarningItem, ...]
+    sources: tuple[str, ...]
+    warnings: tuple[WarningItem, ...]
+    estimate_calls: int
+    """Model runs made: the baseline's, and those of the classes a lever changed."""
+    method: str = "estimated"
+    boundary: str = "facility"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see ``wattlens scenario levers --help``)."""
+        return {
+            "scenario": self.scenario,
+            "file": self.file,
+            "method": self.method,
+            "boundary": self.boundary,
+            "metric_year": self.metric_year,
+            "samples": self.samples,
+            "seed": self.seed,
+            "years": self.years,
+            "currency": self.currency,
+            "baseline": self.baseline.to_dict(),
+            "steps": [s.to_dict() for s in self.steps],
+            "optimised": self.optimised.to_dict(),
+            "total_saving": {
+                k: None if v is None else v.to_dict() for k, v in self.total_saving.items()
+            },
+            "assumptions": [a.text for a in self.assumptions],
+            "sources": list(self.sources),
+            "warnings": [w.text for w in self.warnings],
+            "estimate_calls": self.estimate_calls,
+        }
+
+
+def _samples(ev: Evaluation) -> dict[str, Array | None]:
     """Year-1 samples of each waterfall metric (and projection totals of energy)."""
     return {
         "energy_j": ev.facility_j[0],
@@ -157,14 +268,20 @@ def _metrics(ev: Evaluation) -> dict[str, Array | None]:
     }
 
 
-def waterfall(
+def _summary(values: dict[str, Array | None]) -> Metrics:
+    from wattlens.scenario.results import quantiles
+
+    return Metrics(**{k: None if v is None else quantiles(v) for k, v in values.items()})
+
+
+def lever_waterfall(
     loaded: LoadedScenario,
     *,
     samples: int | None = None,
     years: int | None = None,
     catalog: Catalog | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> Waterfall:
     """Apply the file's levers in order; the baseline, each step and the optimised state.
 
     Metrics are for the first projected year (``energy_total_j``: all years).
@@ -176,44 +293,29 @@ def waterfall(
         catalog: the catalog (default: the process catalog).
         progress: called with a short description before each model evaluation.
 
-    Returns:
-        JSON-ready ``{scenario, file, currency, baseline, steps: [{lever, kind, basis,
-        after, saving, saving_share_of_baseline, notes}], optimised, total_saving, …}``.
-
     Raises:
         ScenarioError: the file lists no levers, or a lever makes the model fail.
     """
-    from wattlens.scenario.engine import Engine, quantiles, summarise
+    from wattlens.scenario.engine import evaluate
+    from wattlens.scenario.results import quantiles, unique_warnings
+    from wattlens.scenario.sampling import context
 
     spec = loaded.spec
     if not spec.levers:
         raise loaded.error(
             (), "lists no levers", "add `levers:` with e.g. `- {kind: pue, pue: 1.1}`"
         )
-    engine: Engine = Engine(
-        loaded, samples=samples, years=years, catalog=catalog, progress=progress
-    )
-    baseline_ev = engine.evaluate(spec)
-    prev = _metrics(baseline_ev)
-    base = prev
-    currency = baseline_ev.currency
-
-    def q(values: Array | None) -> dict[str, float] | None:
-        return None if values is None else quantiles(values)
-
-    def block(m: dict[str, Array | None]) -> dict[str, Any]:
-        return {name: q(values) for name, values in m.items()}
-
-    steps: list[dict[str, Any]] = []
+    ctx = context(loaded, samples=samples, years=years, catalog=catalog, progress=progress)
+    baseline_ev = evaluate(ctx, spec)
+    base = prev = _samples(baseline_ev)
+    steps: list[Step] = []
     state = spec
     for i, lever in enumerate(spec.levers):
-        if progress:
-            progress(f"lever {i + 1}/{len(spec.levers)}: {describe(lever)}")
+        ctx.tell(f"lever {i + 1}/{len(spec.levers)}: {describe(lever)}")
         state, notes = apply(state, lever)
-        ev = engine.evaluate(state, where=("levers", i))
-        cur = _metrics(ev)
-        saving: dict[str, Any] = {}
-        share: dict[str, Any] = {}
+        cur = _samples(evaluate(ctx, state, where=("levers", i)))
+        saving: dict[str, Range | None] = {}
+        share: dict[str, Range | None] = {}
         for name in cur:
             a, b, b0 = prev[name], cur[name], base[name]
             if a is None or b is None or b0 is None:
@@ -222,50 +324,82 @@ def waterfall(
             saving[name] = quantiles(a - b)
             share[name] = quantiles(_ratio(a - b, b0))
         steps.append(
-            {
-                "lever": describe(lever),
-                "kind": lever.kind,
-                "basis": lever.basis,
-                "after": block(cur),
-                "saving": saving,
-                "saving_share_of_baseline": share,
-                "notes": notes,
-            }
+            Step(
+                lever=describe(lever),
+                kind=lever.kind,
+                basis=lever.basis,
+                after=_summary(cur),
+                saving=Metrics(**saving),
+                saving_share_of_baseline=Metrics(**share),
+                notes=tuple(notes),
+            )
         )
         prev = cur
-    total: dict[str, Any] = {}
+    total: dict[str, Saving | None] = {}
     for name in base:
         a, b = base[name], prev[name]
         total[name] = (
             None
             if a is None or b is None
-            else {"saving": quantiles(a - b), "share": quantiles(_ratio(a - b, a))}
+            else Saving(quantiles(a - b), quantiles(_ratio(a - b, a)))
         )
-    summary = summarise(baseline_ev, spec, engine)
-    return {
-        "scenario": spec.name,
-        "file": loaded.file,
-        "method": "estimated",
-        "boundary": "facility",
-        "metric_year": summary["yearly"][0]["year"],
-        "samples": engine.samples,
-        "seed": engine.seed,
-        "years": engine.years,
-        "currency": currency,
-        "baseline": block(base),
-        "steps": steps,
-        "optimised": block(prev),
-        "total_saving": total,
-        "assumptions": [
+    return Waterfall(
+        scenario=spec.name,
+        file=loaded.file,
+        metric_year=spec.base_year or 1,
+        samples=ctx.samples,
+        seed=ctx.seed,
+        years=ctx.years,
+        currency=baseline_ev.currency,
+        baseline=_summary(base),
+        steps=tuple(steps),
+        optimised=_summary(prev),
+        total_saving=total,
+        assumptions=(
             *baseline_ev.assumptions,
-            "levers apply in the file's order; each saving is against the state before it",
-            "savings are per-sample differences (same draws in every state): p5..p95 is the "
-            "lever's own range",
-        ],
-        "sources": list(spec.sources),
-        "warnings": summary["warnings"],
-        "estimate_calls": engine.estimate_calls,
-    }
+            WarningItem(
+                "lever-order",
+                "levers apply in the file's order; each saving is against the state before it",
+            ),
+            WarningItem(
+                "per-sample-savings",
+                "savings are per-sample differences (same draws in every state): p5..p95 is "
+                "the lever's own range",
+            ),
+        ),
+        sources=tuple(spec.sources),
+        warnings=unique_warnings(baseline_ev.warnings),
+        estimate_calls=ctx.estimate_calls,
+    )
 
 
-__all__ = ["METRICS", "apply", "describe", "waterfall"]
+def waterfall(
+    loaded: LoadedScenario,
+    *,
+    samples: int | None = None,
+    years: int | None = None,
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """:func:`lever_waterfall` in its JSON form (see ``wattlens scenario levers --help``).
+
+    Returns:
+        ``{scenario, file, currency, baseline, steps: [{lever, kind, basis, after,
+        saving, saving_share_of_baseline, notes}], optimised, total_saving, …}``.
+    """
+    return lever_waterfall(
+        loaded, samples=samples, years=years, catalog=catalog, progress=progress
+    ).to_dict()
+
+
+__all__ = [
+    "METRICS",
+    "Metrics",
+    "Saving",
+    "Step",
+    "Waterfall",
+    "apply",
+    "describe",
+    "lever_waterfall",
+    "waterfall",
+]

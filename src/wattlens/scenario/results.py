@@ -1,26 +1,31 @@
-"""Scenario results: the samples of one state (:class:`Evaluation`) and their JSON summary.
+"""Scenario results: the samples of one state (:class:`Evaluation`) and the typed summary.
 
-Every figure is reported as p5, p50, p95 and mean over the samples: per year,
-per day (year 1 / 365), in total over the years, and per request.
+Every figure is reported as p5, p50, p95 and mean over the samples
+(:class:`wattlens.types.Range`): per year, per day (year 1 / 365), in total
+over the years, and per request. :class:`ScenarioResult` is the result of
+``wattlens scenario run``; its ``to_dict()`` is the documented JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np  # noqa: TID253 - the engine is imported only by the CLI and API calls
 
 from wattlens.scenario.sampling import DAYS_PER_YEAR
+from wattlens.types import Money, Range, WarningItem
 
 if TYPE_CHECKING:
-    from wattlens.scenario.engine import Engine
-    from wattlens.scenario.impacts import Factors
-    from wattlens.scenario.sampling import Array
+    from wattlens.scenario.demand import ClassEnergy, ClassInfo
+    from wattlens.scenario.fleet import FleetCheck
+    from wattlens.scenario.impacts import LocationRow
+    from wattlens.scenario.sampling import Array, Context
     from wattlens.scenario.schema import Scenario
+    from wattlens.scenario.training import RunEnergy
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evaluation:
     """The samples of one scenario state: per year (rows) and per sample (columns)."""
 
@@ -38,147 +43,408 @@ class Evaluation:
     currency: str | None
     per_request_it_j: Array | None
     per_request_facility_j: Array | None
-    classes: list[dict[str, Any]]
-    training: list[dict[str, Any]]
-    fleet: dict[str, Any] | None
-    factors: Factors
+    classes: tuple[ClassEnergy, ...]
+    training: tuple[RunEnergy, ...]
+    fleet: FleetCheck | None
+    locations: tuple[LocationRow, ...]
     pue: Array
     clean_share: Array
-    assumptions: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    assumptions: tuple[WarningItem, ...]
+    warnings: tuple[WarningItem, ...]
+    sources: tuple[str, ...]
 
 
-def quantiles(values: Array) -> dict[str, float]:
+# -- the typed summary -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaterRanges:
+    """Litres of water: on-site (cooling) and off-site (the electricity's), and their sum."""
+
+    onsite: Range
+    offsite: Range
+    total: Range
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "onsite": self.onsite.to_dict(),
+            "offsite": self.offsite.to_dict(),
+            "total": self.total.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Day:
+    """The first year's figures divided by :data:`DAYS_PER_YEAR`."""
+
+    requests: Range
+    it_energy_j: Range
+    energy_j: Range
+    co2e_location_g: Range
+    co2e_market_g: Range
+    water_l: WaterRanges
+    cost: Money | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests.to_dict(),
+            "it_energy_j": self.it_energy_j.to_dict(),
+            "energy_j": self.energy_j.to_dict(),
+            "co2e_location_g": self.co2e_location_g.to_dict(),
+            "co2e_market_g": self.co2e_market_g.to_dict(),
+            "water_l": self.water_l.to_dict(),
+            "cost": _money(self.cost),
+        }
+
+
+@dataclass(frozen=True)
+class Year:
+    """One projected year."""
+
+    year: int
+    index: int
+    requests: Range
+    it_energy_j: Range
+    inference_it_energy_j: Range
+    training_it_energy_j: Range
+    energy_j: Range
+    co2e_location_g: Range
+    co2e_market_g: Range
+    water_l: WaterRanges
+    cost: Money | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "index": self.index,
+            "requests": self.requests.to_dict(),
+            "it_energy_j": self.it_energy_j.to_dict(),
+            "inference_it_energy_j": self.inference_it_energy_j.to_dict(),
+            "training_it_energy_j": self.training_it_energy_j.to_dict(),
+            "energy_j": self.energy_j.to_dict(),
+            "co2e_location_g": self.co2e_location_g.to_dict(),
+            "co2e_market_g": self.co2e_market_g.to_dict(),
+            "water_l": self.water_l.to_dict(),
+            "cost": _money(self.cost),
+        }
+
+
+@dataclass(frozen=True)
+class Total:
+    """All projected years together."""
+
+    energy_j: Range
+    it_energy_j: Range
+    co2e_location_g: Range
+    co2e_market_g: Range
+    water_l: Range
+    cost: Money | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "energy_j": self.energy_j.to_dict(),
+            "it_energy_j": self.it_energy_j.to_dict(),
+            "co2e_location_g": self.co2e_location_g.to_dict(),
+            "co2e_market_g": self.co2e_market_g.to_dict(),
+            "water_l": self.water_l.to_dict(),
+            "cost": _money(self.cost),
+        }
+
+
+@dataclass(frozen=True)
+class PerRequest:
+    """Energy per request of the request mix, and training amortised over the requests."""
+
+    it_energy_j: Range
+    energy_j: Range
+    training_it_energy_j: Range | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"it_energy_j": self.it_energy_j.to_dict(), "energy_j": self.energy_j.to_dict()}
+        if self.training_it_energy_j is not None:
+            out["training_it_energy_j"] = self.training_it_energy_j.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class RequestClassResult:
+    """A request class: how its energy was obtained, and its IT energy per request."""
+
+    info: ClassInfo
+    energy_per_request_it_j: Range
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.info.to_dict(),
+            "energy_per_request_it_j": self.energy_per_request_it_j.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """A training run's energy (all of it, before amortising)."""
+
+    name: str
+    amortise_years: int
+    it_energy_j: Range
+    facility_energy_j: Range
+    pue: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "amortise_years": self.amortise_years,
+            "it_energy_j": self.it_energy_j.to_dict(),
+            "facility_energy_j": self.facility_energy_j.to_dict(),
+            "pue": self.pue,
+        }
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """The top-down fleet and, with request classes, how the bottom-up energy compares."""
+
+    servers: str
+    power_per_server_w: str
+    utilisation: str
+    basis: str | None
+    it_energy_per_day_j: Range
+    facility_energy_per_day_j: Range
+    bottom_up_it_energy_per_day_j: Range | None = None
+    bottom_up_to_top_down: Range | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "servers": self.servers,
+            "power_per_server_w": self.power_per_server_w,
+            "utilisation": self.utilisation,
+            "basis": self.basis,
+            "it_energy_per_day_j": self.it_energy_per_day_j.to_dict(),
+            "facility_energy_per_day_j": self.facility_energy_per_day_j.to_dict(),
+        }
+        if self.bottom_up_it_energy_per_day_j is not None:
+            out["bottom_up_it_energy_per_day_j"] = self.bottom_up_it_energy_per_day_j.to_dict()
+        if self.bottom_up_to_top_down is not None:
+            out["bottom_up_to_top_down"] = self.bottom_up_to_top_down.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """A projected scenario: facility boundary, estimated; every quantity a :class:`Range`."""
+
+    scenario: str
+    file: str
+    description: str | None
+    samples: int
+    seed: int
+    years: int
+    base_year: int | None
+    pue: Range
+    clean_energy_share: Range
+    per_request: PerRequest | None
+    daily: Day
+    yearly: tuple[Year, ...]
+    total: Total
+    requests: tuple[RequestClassResult, ...]
+    training: tuple[TrainingResult, ...]
+    fleet: FleetResult | None
+    locations: tuple[LocationRow, ...]
+    assumptions: tuple[WarningItem, ...]
+    sources: tuple[str, ...]
+    """The file's citations."""
+    catalog_rows: tuple[str, ...]
+    warnings: tuple[WarningItem, ...]
+    """Each warning once, in the order they arose."""
+    method: str = "estimated"
+    boundary: str = "facility"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see ``wattlens scenario run --help``)."""
+        return {
+            "scenario": self.scenario,
+            "file": self.file,
+            "description": self.description,
+            "method": self.method,
+            "boundary": self.boundary,
+            "samples": self.samples,
+            "seed": self.seed,
+            "years": self.years,
+            "base_year": self.base_year,
+            "pue": self.pue.to_dict(),
+            "clean_energy_share": self.clean_energy_share.to_dict(),
+            "per_request": None if self.per_request is None else self.per_request.to_dict(),
+            "daily": self.daily.to_dict(),
+            "yearly": [y.to_dict() for y in self.yearly],
+            "total": self.total.to_dict(),
+            "requests": [r.to_dict() for r in self.requests],
+            "training": [t.to_dict() for t in self.training],
+            "fleet": None if self.fleet is None else self.fleet.to_dict(),
+            "locations": [row.to_dict() for row in self.locations],
+            "assumptions": [a.text for a in self.assumptions],
+            "sources": list(self.sources),
+            "catalog_rows": list(self.catalog_rows),
+            "warnings": [w.text for w in self.warnings],
+        }
+
+
+def _money(m: Money | None) -> dict[str, Any] | None:
+    return None if m is None else m.to_dict()
+
+
+# -- summarising samples -----------------------------------------------------------------------
+def quantiles(values: Array) -> Range:
     """p5, p50, p95 and mean of a sample (one row)."""
-    p5, p50, p95 = np.percentile(values, [5, 50, 95])
-    return {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(values.mean())}
+    return Range.from_samples(values)
 
 
-def _rows(values: Array) -> list[dict[str, float]]:
+def _rows(values: Array) -> list[Range]:
     """Quantiles of every row of a (years, samples) array, in one vectorised call."""
     p = np.percentile(values, [5, 50, 95], axis=1)
     mean = values.mean(axis=1)
     return [
-        {"p5": float(p[0, k]), "p50": float(p[1, k]), "p95": float(p[2, k]), "mean": float(mean[k])}
+        Range(float(p[0, k]), float(p[1, k]), float(p[2, k]), float(mean[k]))
         for k in range(values.shape[0])
     ]
 
 
-def summarise(ev: Evaluation, spec: Scenario, engine: Engine) -> dict[str, Any]:
-    """The stable JSON form of an evaluation (see ``wattlens scenario run --help``)."""
-    years = engine.years
+def _cost(currency: str | None, amount: Range | None, usd: Range | None) -> Money | None:
+    if amount is None:
+        return None
+    assert currency is not None
+    return Money(amount, currency, usd)
+
+
+def unique_warnings(items: tuple[WarningItem, ...]) -> tuple[WarningItem, ...]:
+    """Each warning once (by its text), in order."""
+    seen: dict[str, WarningItem] = {}
+    for w in items:
+        seen.setdefault(w.text, w)
+    return tuple(seen.values())
+
+
+def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
+    """The typed summary of an evaluation."""
+    years = ctx.years
     base = spec.base_year
-    per_year = {
-        "requests": _rows(ev.requests_per_year),
-        "it_energy_j": _rows(ev.it_j),
-        "inference_it_energy_j": _rows(ev.inference_it_j),
-        "training_it_energy_j": _rows(ev.training_it_j),
-        "energy_j": _rows(ev.facility_j),
-        "co2e_location_g": _rows(ev.co2e_location_g),
-        "co2e_market_g": _rows(ev.co2e_market_g),
-        "water_onsite_l": _rows(ev.water_onsite_l),
-        "water_offsite_l": _rows(ev.water_offsite_l),
-        "water_l": _rows(ev.water_onsite_l + ev.water_offsite_l),
-    }
+    water = ev.water_onsite_l + ev.water_offsite_l
+    requests, it, inference, training = (
+        _rows(ev.requests_per_year), _rows(ev.it_j), _rows(ev.inference_it_j),
+        _rows(ev.training_it_j),
+    )  # fmt: skip
+    energy, co2_loc, co2_mkt = (
+        _rows(ev.facility_j),
+        _rows(ev.co2e_location_g),
+        _rows(ev.co2e_market_g),
+    )
+    on, off, total_water = _rows(ev.water_onsite_l), _rows(ev.water_offsite_l), _rows(water)
     cost_rows = _rows(ev.cost) if ev.cost is not None else None
     usd_rows = _rows(ev.cost_usd) if ev.cost_usd is not None else None
-    yearly: list[dict[str, Any]] = []
-    for i in range(years):
-        row: dict[str, Any] = {"year": (base + i) if base else i + 1, "index": i}
-        row.update({name: values[i] for name, values in per_year.items()})
-        row["water_l"] = {
-            "onsite": per_year["water_onsite_l"][i],
-            "offsite": per_year["water_offsite_l"][i],
-            "total": per_year["water_l"][i],
-        }
-        del row["water_onsite_l"], row["water_offsite_l"]
-        row["cost"] = _cost(
-            ev.currency, cost_rows[i] if cost_rows else None, usd_rows[i] if usd_rows else None
+    yearly = tuple(
+        Year(
+            year=(base + i) if base else i + 1,
+            index=i,
+            requests=requests[i],
+            it_energy_j=it[i],
+            inference_it_energy_j=inference[i],
+            training_it_energy_j=training[i],
+            energy_j=energy[i],
+            co2e_location_g=co2_loc[i],
+            co2e_market_g=co2_mkt[i],
+            water_l=WaterRanges(on[i], off[i], total_water[i]),
+            cost=_cost(
+                ev.currency, cost_rows[i] if cost_rows else None, usd_rows[i] if usd_rows else None
+            ),
         )
-        yearly.append(row)
-    first = slice(0, 1)
+        for i in range(years)
+    )
 
-    def day(values: Array) -> dict[str, float]:
-        return quantiles(values[first][0] / DAYS_PER_YEAR)
+    def day(values: Array) -> Range:
+        return quantiles(values[0] / DAYS_PER_YEAR)
 
-    daily = {
-        "requests": day(ev.requests_per_year),
-        "it_energy_j": day(ev.it_j),
-        "energy_j": day(ev.facility_j),
-        "co2e_location_g": day(ev.co2e_location_g),
-        "co2e_market_g": day(ev.co2e_market_g),
-        "water_l": {
-            "onsite": day(ev.water_onsite_l),
-            "offsite": day(ev.water_offsite_l),
-            "total": day(ev.water_onsite_l + ev.water_offsite_l),
-        },
-        "cost": _cost(
+    daily = Day(
+        requests=day(ev.requests_per_year),
+        it_energy_j=day(ev.it_j),
+        energy_j=day(ev.facility_j),
+        co2e_location_g=day(ev.co2e_location_g),
+        co2e_market_g=day(ev.co2e_market_g),
+        water_l=WaterRanges(day(ev.water_onsite_l), day(ev.water_offsite_l), day(water)),
+        cost=_cost(
             ev.currency,
             day(ev.cost) if ev.cost is not None else None,
             day(ev.cost_usd) if ev.cost_usd is not None else None,
         ),
-    }
+    )
 
-    def total(values: Array) -> dict[str, float]:
+    def total(values: Array) -> Range:
         return quantiles(values.sum(axis=0))
 
-    totals = {
-        "energy_j": total(ev.facility_j),
-        "it_energy_j": total(ev.it_j),
-        "co2e_location_g": total(ev.co2e_location_g),
-        "co2e_market_g": total(ev.co2e_market_g),
-        "water_l": total(ev.water_onsite_l + ev.water_offsite_l),
-        "cost": _cost(
+    totals = Total(
+        energy_j=total(ev.facility_j),
+        it_energy_j=total(ev.it_j),
+        co2e_location_g=total(ev.co2e_location_g),
+        co2e_market_g=total(ev.co2e_market_g),
+        water_l=total(water),
+        cost=_cost(
             ev.currency,
             total(ev.cost) if ev.cost is not None else None,
             total(ev.cost_usd) if ev.cost_usd is not None else None,
         ),
-    }
-    per_request: dict[str, Any] | None = None
+    )
+    per_request: PerRequest | None = None
     if ev.per_request_it_j is not None and ev.per_request_facility_j is not None:
-        per_request = {
-            "it_energy_j": quantiles(ev.per_request_it_j),
-            "energy_j": quantiles(ev.per_request_facility_j),
-        }
+        amortised: Range | None = None
         if spec.training:
-            amortised = ev.training_it_j.sum(axis=0)
             periods = max(t.amortise_years for t in spec.training)
             reqs = ev.requests_per_year[:periods].sum(axis=0)
-            per_request["training_it_energy_j"] = quantiles(amortised / reqs)
-    return {
-        "scenario": spec.name,
-        "file": engine.loaded.file,
-        "description": spec.description,
-        "method": "estimated",
-        "boundary": "facility",
-        "samples": engine.samples,
-        "seed": engine.seed,
-        "years": years,
-        "base_year": base,
-        "pue": quantiles(ev.pue),
-        "clean_energy_share": quantiles(ev.clean_share),
-        "per_request": per_request,
-        "daily": daily,
-        "yearly": yearly,
-        "total": totals,
-        "requests": [
-            {**c, "energy_per_request_it_j": quantiles(c["energy_per_request_it_j"])}
-            for c in ev.classes
-        ],
-        "training": ev.training,
-        "fleet": ev.fleet,
-        "locations": ev.factors.locations,
-        "assumptions": ev.assumptions,
-        "sources": list(spec.sources),
-        "catalog_rows": ev.sources,
-        "warnings": list(dict.fromkeys(ev.warnings)),
-    }
+            amortised = quantiles(ev.training_it_j.sum(axis=0) / reqs)
+        per_request = PerRequest(
+            quantiles(ev.per_request_it_j), quantiles(ev.per_request_facility_j), amortised
+        )
+    return ScenarioResult(
+        scenario=spec.name,
+        file=ctx.loaded.file,
+        description=spec.description,
+        samples=ctx.samples,
+        seed=ctx.seed,
+        years=years,
+        base_year=base,
+        pue=quantiles(ev.pue),
+        clean_energy_share=quantiles(ev.clean_share),
+        per_request=per_request,
+        daily=daily,
+        yearly=yearly,
+        total=totals,
+        requests=tuple(RequestClassResult(c.info, quantiles(c.it_j)) for c in ev.classes),
+        training=tuple(
+            TrainingResult(
+                r.name, r.amortise_years, quantiles(r.it_j), quantiles(r.facility_j), r.pue
+            )
+            for r in ev.training
+        ),
+        fleet=_fleet(ev.fleet),
+        locations=ev.locations,
+        assumptions=ev.assumptions,
+        sources=tuple(spec.sources),
+        catalog_rows=ev.sources,
+        warnings=unique_warnings(ev.warnings),
+    )
 
 
-def _cost(
-    currency: str | None, amount: dict[str, float] | None, usd: dict[str, float] | None
-) -> dict[str, Any] | None:
-    if amount is None:
+def _fleet(f: FleetCheck | None) -> FleetResult | None:
+    from wattlens.impacts import apply_pue
+
+    if f is None:
         return None
-    return {"currency": currency, "amount": amount, "amount_usd": usd}
+    bottom_up = ratio = None
+    if f.bottom_up_it_day_j is not None:
+        bottom_up = quantiles(f.bottom_up_it_day_j)
+        ratio = quantiles(f.bottom_up_it_day_j / f.it_day_j)
+    return FleetResult(
+        servers=f.servers,
+        power_per_server_w=f.power_per_server_w,
+        utilisation=f.utilisation,
+        basis=f.basis,
+        it_energy_per_day_j=quantiles(f.it_day_j),
+        facility_energy_per_day_j=quantiles(apply_pue(f.it_day_j, f.pue)),
+        bottom_up_it_energy_per_day_j=bottom_up,
+        bottom_up_to_top_down=ratio,
+    )

@@ -5,14 +5,16 @@ Values
 Every number may be written as
 
 - a plain number: ``200000000``, ``2e8``, ``200e6``, ``1_000``, ``"200 million"``,
-  ``200M``, ``9B`` (``k``/``thousand``, ``M``/``million``, ``B``/``bn``/``billion``,
-  ``T``/``trillion``);
+  ``200M``, ``200m``, ``9B``, ``405bn`` (``k``/``K``/``thousand``, ``m``/``M``/``mn``/``million``,
+  ``B``/``bn``/``billion``, ``T``/``trillion``, ``万``/``亿``), read by the one quantity
+  grammar of wattlens (:mod:`wattlens.quantity`, listed by `wattlens units`);
 - a **range**: ``"LOW..HIGH"`` with an optional unit after the high end, e.g.
   ``"2.5..2.9 Wh"``, ``"1.1..1.4"``, ``"20%..60%"``. A range is sampled
   uniformly between its ends. This is the one range syntax of scenario files.
 
-Quantities with a dimension need their unit: energies (``J``, ``kJ``, ``MJ``,
-``GJ``, ``Wh``, ``kWh``, ``MWh``, ``GWh``, ``TWh``), powers (``W``, ``kW``, ``MW``),
+Quantities with a dimension need their unit, with SI prefixes case-sensitive
+(``mWh`` is milli, ``MWh`` mega): energies (``J``, ``kJ``, ``MJ``, ``GJ``, ``Wh``,
+``kWh``, ``MWh``, ``GWh``, ``TWh``, ``megawatt hours``), powers (``W``, ``kW``, ``MW``),
 prices (``"1.06 CNY/kWh"``, ``"150 EUR/MWh"``) and on-site water (``"0.4 L/kWh"``).
 Fractions (shares, growth, utilisation) are ``0.25`` or ``"25%"``.
 
@@ -60,7 +62,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator
 
-from wattlens.models.uncertainty import DEFAULT_SEED
+from wattlens.formulas.uncertainty import DEFAULT_SEED
 from wattlens.scenario.values import FIX, PriceSpan, Span, fail, parse_price, parse_span
 
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
@@ -157,6 +159,13 @@ def _price(raw: Any) -> PriceSpan:
     return parse_price(raw)
 
 
+def _model_size(raw: Any) -> float:
+    return parse_span(
+        raw, kind="count", example="8e9, 70B or 405bn", minimum=0, minimum_inclusive=False,
+        point_only=True,
+    ).low  # fmt: skip
+
+
 Count = Annotated[Span, PlainValidator(_count)]
 Tokens = Annotated[Span, PlainValidator(_tokens)]
 Share = Annotated[Span, PlainValidator(_share)]
@@ -171,6 +180,7 @@ Factor = Annotated[Span, PlainValidator(_factor)]
 ShorterFactor = Annotated[Span, PlainValidator(_shorter)]
 Batch = Annotated[Span, PlainValidator(_batch)]
 Price = Annotated[PriceSpan, PlainValidator(_price)]
+ModelSize = Annotated[float, PlainValidator(_model_size)]
 
 
 def _location_list(value: Any) -> Any:
@@ -237,8 +247,8 @@ class RequestClass(_Strict):
     name: str = Field(min_length=1)
     share: Share
     model: str | None = None
-    params: float | None = Field(default=None, gt=0)
-    active_params: float | None = Field(default=None, gt=0)
+    params: ModelSize | None = None
+    active_params: ModelSize | None = None
     input_tokens: Tokens | None = None
     output_tokens: Tokens | None = None
     energy_per_request: Energy | None = None
@@ -264,8 +274,8 @@ class TrainingRun(_Strict):
     days: Count | None = None
     accelerator_hours: Count | None = None
     model: str | None = None
-    params: float | None = Field(default=None, gt=0)
-    tokens: float | None = Field(default=None, gt=0)
+    params: ModelSize | None = None
+    tokens: ModelSize | None = None
     mfu: Utilisation | None = None
     precision: Precision = "bf16"
     pue: Pue | None = None
