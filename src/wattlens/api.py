@@ -71,9 +71,10 @@ class measure:  # noqa: N801 - used like a function: `with wattlens.measure("x")
         finally:
             self._meter.close()
         if self._store:
-            from wattlens.store import Store
+            from wattlens.store import save_or_keep
 
-            Store().save(self._result)
+            # Retried, and kept in the spool if the store cannot take it (RunKeptError).
+            save_or_keep(self._result)
 
 
 @overload

@@ -27,7 +27,8 @@ def stored_runs() -> list[dict[str, Any]]:
     out = wattlens("runs", "ls", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    return data["runs"] if isinstance(data, dict) else data
+    runs: list[dict[str, Any]] = data["runs"] if isinstance(data, dict) else data
+    return runs
 
 
 def test_json_result_has_components_methods_and_impacts() -> None:
@@ -230,7 +231,7 @@ def test_run_is_dispatched_without_building_the_other_commands() -> None:
     code = (
         "import sys; from wattlens.cli import _select_app; _select_app(['run']); "
         "print(sorted(m for m in sys.modules if m.startswith('wattlens.cli.') and "
-        "m not in ('wattlens.cli.run', 'wattlens.cli._output')))"
+        "m not in ('wattlens.cli.run', 'wattlens.cli._output', 'wattlens.cli._safe_text')))"
     )
     out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -57,6 +57,8 @@ COMPONENT_FIELDS = {
     "energy_high_j",
     "attributed_energy_j",
     "catalog_ids",
+    "status",
+    "status_reason",
 }
 COMPARE_FIELDS = {
     "run_id",
@@ -361,3 +363,50 @@ def test_runs_recorded_back_to_back_have_distinct_short_ids(cli: Any) -> None:
         shown = cli("runs", "show", short, "--json")
         assert shown.exit_code == 0, shown.stderr
         assert shown.json()["run_id"].startswith(short)
+
+
+# -- import --------------------------------------------------------------------------------------
+def test_import_takes_an_export_and_a_single_run(
+    cli: Any, stored: list[Measurement], tmp_path: Path
+) -> None:
+    export = tmp_path / "runs.json"
+    assert cli("runs", "export", "-f", "json", "-o", export, "--timeline").exit_code == 0
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(make_measurement("cccc4444-one", name="single").to_dict()))
+    with Store() as store:
+        for m in stored:
+            store.delete(m.run_id)
+    out = cli("runs", "import", export, single)
+    assert out.exit_code == 0, out.stderr
+    assert "imported 4 runs" in out.stderr
+    with Store() as store:
+        assert store.count() == 4
+        assert store.get("aaaa1111").to_dict() == stored[0].to_dict()
+
+
+@pytest.mark.parametrize(
+    "content", ["not json", "[1, 2]", '{"runs": [{"name": "no id"}]}', "[" * 100_000]
+)
+def test_import_of_a_bad_file_exits_2_and_imports_nothing(
+    cli: Any, tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    out = cli("runs", "import", path)
+    assert out.exit_code == 2
+    assert "is not a wattlens run file" in out.stderr
+    assert "hint:" in out.stderr
+    assert "Traceback" not in out.stderr
+    with Store() as store:
+        assert store.count() == 0
+
+
+def test_import_of_a_spool_file_removes_it_from_the_spool(cli: Any) -> None:
+    from wattlens.store import spool
+
+    kept = spool.keep(make_measurement("dddd5555-kept"), "sqlite:////elsewhere/runs.sqlite", "x")
+    out = cli("runs", "import", kept)
+    assert out.exit_code == 0, out.stderr
+    assert not kept.exists()
+    with Store() as store:
+        assert store.get("dddd5555").name == "train"

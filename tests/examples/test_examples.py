@@ -18,9 +18,8 @@ def run_measured(*args: str) -> tuple[dict[str, object], str]:
         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    # The child's stdout comes first, then wattlens's JSON document.
-    start = out.stdout.index("{\n")
-    return json.loads(out.stdout[start:]), out.stdout[:start]
+    # With --json the child's stdout goes to stderr: stdout is the JSON document alone.
+    return json.loads(out.stdout), out.stderr
 
 
 def test_tiny_transformer_learns_and_is_measured() -> None:

@@ -42,18 +42,24 @@ def main(argv: list[str] | None = None) -> None:
     Typer handles usage errors itself (exit 2); everything wattlens raises is
     caught here, once.
     """
-    from rich.markup import escape
-
-    from wattlens.cli._output import stderr
-    from wattlens.errors import WattlensError
-
-    selected, args, prog = _select_app(list(sys.argv[1:] if argv is None else argv))
     try:
-        selected(args=args, prog_name=prog)
-    except WattlensError as exc:
-        stderr.print(
-            f"[bold red]error:[/bold red] {escape(exc.message)}", highlight=False, soft_wrap=True
-        )
-        if exc.hint:
-            stderr.print(f"[bold]hint:[/bold] {escape(exc.hint)}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        from wattlens.cli._output import stderr
+        from wattlens.cli._safe_text import safe
+        from wattlens.errors import WattlensError
+
+        selected, args, prog = _select_app(list(sys.argv[1:] if argv is None else argv))
+        try:
+            selected(args=args, prog_name=prog)
+        except WattlensError as exc:
+            stderr.print(
+                f"[bold red]error:[/bold red] {safe(exc.message)}", highlight=False, soft_wrap=True
+            )
+            if exc.hint:
+                stderr.print(
+                    f"[bold]hint:[/bold] {safe(exc.hint)}", highlight=False, soft_wrap=True
+                )
+            sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        # Ctrl-C while starting up or saving: a message and 128+SIGINT, not a traceback.
+        sys.stderr.write("wattlens: interrupted\n")
+        sys.exit(130)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shlex
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from wattlens.measurement import Measurement
+from wattlens.cli._safe_text import safe
+from wattlens.measurement import WARNING_MODELLED, Measurement
+from wattlens.types import WarningItem
 from wattlens.units import (
     format_duration,
     format_energy,
@@ -30,7 +31,7 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
     status = m.status if m.exit_code is None else f"{m.status}, exit {m.exit_code}"
     took = format_duration(m.duration_s)
     console.print(
-        f"[bold]wattlens[/bold] {escape(head)}  [dim]({status}, {took})[/dim]",
+        f"[bold]wattlens[/bold] {safe(head)}  [dim]({status}, {took})[/dim]",
         highlight=False,
         soft_wrap=True,
     )
@@ -45,7 +46,7 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
         )
         share = "" if c.attributed_energy_j is None else format_energy(c.attributed_energy_j)
         table.add_row(
-            escape(f"{c.id} ({c.name})"), c.method, energy, format_power(c.avg_power_w), share
+            safe(f"{c.id} ({c.name})"), c.method, energy, format_power(c.avg_power_w), share
         )
     total = _range(m.energy_low_j, m.energy_j, m.energy_high_j)
     attributed = m.attributed_energy_j
@@ -59,18 +60,15 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
     console.print(table)
     if m.peak_power_w is not None:
         console.print(f"peak power {format_power(m.peak_power_w)}", highlight=False)
-    impacts = m.impacts
-    loc = impacts["location"]
-    co2 = impacts["co2e_g"]
-    water = impacts["water_l"]["total"]
+    impacts = m.typed_impacts
+    place = impacts.place
     line = (
-        f"impacts at {loc['grid_name']} ({loc['co2e_g_per_kwh']:g} gCO2e/kWh), PUE "
-        f"{impacts['pue']:g}: {format_mass(co2['central'])} CO2e, "
-        f"{format_volume(water['central'])} water"
+        f"impacts at {place.grid_name} ({place.co2e_g_per_kwh:g} gCO2e/kWh), PUE "
+        f"{impacts.pue or 1.0:g}: {format_mass(impacts.co2e_g.p50)} CO2e, "
+        f"{format_volume(impacts.water_l.total.p50)} water"
     )
-    cost = impacts["cost"]
-    if cost is not None:
-        line += f", {cost['amount']['central']:.3g} {cost['currency']}"
+    if impacts.cost is not None:
+        line += f", {impacts.cost.amount.p50:.3g} {impacts.cost.currency}"
     console.print(line, highlight=False, soft_wrap=True)
     if m.is_modeled:
         modeled = ", ".join(c.id for c in m.components if c.method == "modeled")
@@ -81,9 +79,10 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
             soft_wrap=True,
         )
     for warning in m.warnings:
-        if not warning.startswith("modelled components"):
+        # The modelled-components warning is said above, in more words.
+        if not (isinstance(warning, WarningItem) and warning.code == WARNING_MODELLED):
             console.print(
-                f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True
+                f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False, soft_wrap=True
             )
     if saved_as:
-        console.print(f"[dim]{escape(saved_as)}[/dim]", highlight=False, soft_wrap=True)
+        console.print(f"[dim]{safe(saved_as)}[/dim]", highlight=False, soft_wrap=True)

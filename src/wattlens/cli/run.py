@@ -9,16 +9,18 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from wattlens.cli._output import stderr
+from wattlens.cli._safe_text import plain, safe
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _warm_impacts(location: str | None, pue: float | None) -> None:
@@ -32,11 +34,18 @@ def _warm_impacts(location: str | None, pue: float | None) -> None:
 
 
 def _terminal_delivers_sigint() -> bool:
-    """Whether Ctrl-C from a terminal already reaches the child (same foreground group)."""
-    try:
-        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
+    """Whether wattlens is in the foreground of the terminal on stdin, stdout or stderr.
+
+    Ctrl-C there reaches wattlens's whole process group; a command kept in
+    that group gets it from the terminal (and can read the terminal).
+    """
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def run(
@@ -70,7 +79,12 @@ def run(
         float, typer.Option("--interval", min=0.01, help="Timeline sampling interval in seconds.")
     ] = 0.5,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON on stdout after the command.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the result as JSON on stdout after the command; the command's own "
+            "stdout then goes to stderr, so that stdout holds the JSON alone.",
+        ),
     ] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the JSON result to FILE.")
@@ -81,11 +95,18 @@ def run(
 ) -> None:
     """Run a command and report its energy, carbon, water and cost.
 
-    The command keeps its stdin, stdout and stderr; wattlens prints its summary
-    to stderr (or JSON with --json / --output) and exits with the command's exit
-    code (128+N when a signal N killed it; 127 when the command was not found,
-    126 when it could not be executed). SIGINT, SIGTERM, SIGHUP and SIGQUIT are
-    forwarded to the command; what was measured up to that point is recorded.
+    The command keeps its stdin, stdout and stderr (with --json its stdout goes
+    to stderr, so that `wattlens run --json -- CMD > run.json` holds only the
+    JSON); wattlens prints its summary to stderr (or JSON with --json /
+    --output) and exits with the command's exit code (128+N when a signal N
+    killed it; 127 when the command was not found, 126 when it could not be
+    executed; 2 before running anything when --output cannot be written).
+
+    SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the command and its
+    children (its own process group, unless it runs in the foreground of a
+    terminal, which signals the whole group itself); what was measured up to
+    that point is recorded. On Linux the command gets SIGTERM if wattlens
+    itself is killed.
 
     Each component says how it was measured: `counter` (hardware energy
     counter), `sampled` (integrated power samples) or `modeled` (utilisation
@@ -93,8 +114,13 @@ def run(
     the command's process tree are both reported.
 
     The run is stored in the run store (SQLite in the user data directory, or
-    WATTLENS_DB: any SQLAlchemy URL); if the store cannot be written, the result
-    is still printed and the error says where it could not write.
+    WATTLENS_DB: any SQLAlchemy URL). WATTLENS_DB_TIMEOUT (seconds, default 30)
+    bounds each wait for the store (a lock, a server's connection, a
+    statement); a locked or briefly unreachable store is retried. If the run
+    still cannot be stored, the result is printed, the error says why, and the
+    run is kept in the spool (<user data dir>/wattlens/spool/) until the next
+    wattlens command that opens the store saves it (or `wattlens runs import
+    FILE`).
 
     JSON fields: run_id, name, command, exit_code, status, started_at, ended_at,
     duration_s, energy_j, energy_low_j, energy_high_j, attributed_energy_j,
@@ -107,7 +133,14 @@ def run(
     """
     if not command:
         raise typer.BadParameter("give a command to run after `--`", param_hint="CMD")
-    from wattlens.meter import Meter, new_run_id
+    stdout_open = _reserve_standard_fds()
+    _check_output(output)
+    if store:
+        from wattlens.store.config import db_timeout
+
+        db_timeout()  # a bad WATTLENS_DB_TIMEOUT fails now, not after the command
+    from wattlens.meter import Meter
+    from wattlens.store.ids import new_run_id
 
     if location is not None:
         # Fail before the command runs, not after an hour of training.
@@ -120,7 +153,9 @@ def run(
     run_id = new_run_id()
     label = name or " ".join(command)
     meter.begin(label)
-    exit_code, status, warnings, started = _run_child(command, warm, meter)
+    exit_code, status, warnings, started = _run_child(
+        command, warm, meter, stdout_to_stderr=json_output
+    )
     try:
         result = meter.end(
             label,
@@ -136,7 +171,7 @@ def run(
         warm.join()
     if status == "not_started":
         stderr.print(
-            f"[bold red]error:[/bold red] {escape(warnings[0])}", highlight=False, soft_wrap=True
+            f"[bold red]error:[/bold red] {safe(warnings[0])}", highlight=False, soft_wrap=True
         )
 
     data = result.to_dict()
@@ -144,8 +179,8 @@ def run(
     if output is not None:
         _write_json(output, data)
     if json_output:
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        if not _print_json(data, stdout_open, saved):
+            raise typer.Exit(exit_code or 1)
     else:
         from wattlens.cli._render import render_measurement
 
@@ -154,34 +189,159 @@ def run(
         raise typer.Exit(exit_code)
 
 
-def _run_child(
-    command: list[str], warm: threading.Thread, meter: Any
-) -> tuple[int, Any, list[str], bool]:
-    """Run the command with signals forwarded; return exit code, status, warnings, started."""
-    warnings: list[str] = []
-    try:
-        child = subprocess.Popen(command)
-    except FileNotFoundError:
-        return 127, "not_started", [f"command not found: {command[0]}"], False
-    except PermissionError:
-        return 126, "not_started", [f"command cannot be executed: {command[0]}"], False
-    except OSError as exc:
-        return 126, "not_started", [f"command could not start: {command[0]}: {exc.strerror}"], False
+def _reserve_standard_fds() -> bool:
+    """Put /dev/null on a closed fd 0, 1 or 2 so that no file opened later takes its number.
 
-    warm.start()
-    meter.track_pids(lambda: _tree_pids(child.pid))
+    Returns:
+        Whether stdout was open (a closed one cannot take ``--json``).
+    """
+    stdout_open = True
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            stdout_open = stdout_open and fd != 1
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    return stdout_open
+
+
+def _check_output(path: Path | None) -> None:
+    """Fail before the command runs when ``--output`` cannot be written."""
+    from wattlens.errors import UsageError
+
+    if path is None:
+        return
+    hint = "choose a writable --output path (its directory must exist)"
+    if path.is_dir():
+        raise UsageError(f"--output {plain(path)} is a directory", hint=hint)
+    if path.exists() and not path.is_file():
+        return  # a device or FIFO: written into at the end, never replaced
+    directory = path.parent
+    if not directory.is_dir():
+        raise UsageError(
+            f"cannot write --output {plain(path)}: the directory {plain(directory)} does not exist",
+            hint=hint,
+        )
+    import tempfile
+
+    # The result replaces the file through a new file in its directory: try one.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write --output {plain(path)}: {exc.strerror or exc}", hint=hint
+        ) from exc
+
+
+def _print_json(data: dict[str, Any], stdout_open: bool, saved: str | None) -> bool:
+    """The result on stdout; False (with a message) when stdout is closed or gone."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    try:
+        if not stdout_open or sys.stdout is None:
+            raise OSError("stdout is closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+    # Nothing more may reach the broken stdout, not even the flush at exit.
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    stderr.print(
+        f"[bold red]error:[/bold red] cannot print the JSON result: {safe(reason)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    hint = "keep stdout open, or write the result to a file with --output FILE"
+    stderr.print(
+        f"[bold]hint:[/bold] {hint}" + (f"; the run is {safe(saved)}" if saved else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+    return False
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """On Linux: a pre-exec step so that the command gets SIGTERM if wattlens is killed."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # wattlens died before the signal was armed
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_parent_death_signal
+
+
+def _run_child(
+    command: list[str], warm: threading.Thread, meter: Any, *, stdout_to_stderr: bool = False
+) -> tuple[int, Any, list[str], bool]:
+    """Run the command with signals forwarded; return exit code, status, warnings, started.
+
+    Outside a terminal's foreground the command leads a process group of its
+    own and forwarded signals reach the whole group, so that its children do
+    not outlive it. In a terminal's foreground it stays in wattlens's group:
+    the terminal sends Ctrl-C to the whole group already (wattlens does not
+    send it twice), and other forwarded signals go to its process tree.
+    """
+    warnings: list[str] = []
     received: list[int] = []
-    forward_sigint = not _terminal_delivers_sigint()
+    own_group = not _terminal_delivers_sigint()
+    child: subprocess.Popen[bytes] | None = None
+
+    def deliver(signum: int) -> None:
+        if child is None:
+            return
+        if own_group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signum)
+        elif signum != signal.SIGINT:  # the terminal already sent Ctrl-C to the group
+            for pid in sorted(_tree_pids(child.pid)):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        # Ctrl-C in a terminal already reached the child (same process group).
-        if signum != signal.SIGINT or forward_sigint:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signum)
+        deliver(signum)
 
+    # Handlers first: a signal while the command starts is forwarded, not a traceback.
     previous = {sig: signal.signal(sig, forward) for sig in _FORWARDED}
     try:
+        try:
+            child = subprocess.Popen(
+                command,
+                stdout=2 if stdout_to_stderr else None,
+                preexec_fn=_parent_death_signal(),  # noqa: PLW1509 - only prctl and getppid
+                process_group=0 if own_group else None,
+            )
+        except FileNotFoundError:
+            return 127, "not_started", [f"command not found: {command[0]}"], False
+        except PermissionError:
+            return 126, "not_started", [f"command cannot be executed: {command[0]}"], False
+        except OSError as exc:
+            reason = f"command could not start: {command[0]}: {exc.strerror}"
+            return 126, "not_started", [reason], False
+        for signum in received:  # arrived while the command was starting
+            deliver(signum)
+        warm.start()
+        started_child = child
+        meter.track_pids(lambda: _tree_pids(started_child.pid))
         returncode = child.wait()
     finally:
         for sig, handler in previous.items():
@@ -213,20 +373,30 @@ def _tree_pids(pid: int) -> set[int]:
 
 def _save(result: Any) -> str | None:
     from wattlens.errors import StoreError
-    from wattlens.store import save
+    from wattlens.store import short_id
+    from wattlens.store.errors import RunKeptError
+    from wattlens.store.fast import save_or_keep
 
     try:
-        save(result)
+        save_or_keep(result)
     except StoreError as exc:
         stderr.print(
-            f"[bold red]error:[/bold red] the run was not stored: {escape(exc.message)}",
+            f"[bold red]error:[/bold red] the run was not stored: {safe(exc.message)}",
             highlight=False,
             soft_wrap=True,
         )
         if exc.hint:
-            stderr.print(f"[bold]hint:[/bold] {escape(exc.hint)}", highlight=False, soft_wrap=True)
+            stderr.print(f"[bold]hint:[/bold] {safe(exc.hint)}", highlight=False, soft_wrap=True)
+        if isinstance(exc, RunKeptError):
+            stderr.print(
+                f"[bold]kept:[/bold] {safe(exc.spool_path)}; the next wattlens command that "
+                "opens the store saves it (or: wattlens runs import FILE)",
+                highlight=False,
+                soft_wrap=True,
+            )
         return None
-    return f"stored as run {result.run_id[:12]} (wattlens runs show {result.run_id[:12]})"
+    short = short_id(result.run_id)
+    return f"stored as run {short} (wattlens runs show {short})"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -245,7 +415,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise UsageError(
-            f"cannot write {path}: {exc.strerror}", hint="choose a writable --output path"
+            f"cannot write {plain(path)}: {exc.strerror}", hint="choose a writable --output path"
         ) from exc
 
 

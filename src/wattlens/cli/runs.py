@@ -12,7 +12,11 @@ from rich import box
 from rich.table import Table
 
 from wattlens.cli._output import emit_json, fmt_number, stdout
+from wattlens.cli._safe_text import plain, safe
+from wattlens.compare import compare_record
 from wattlens.errors import UsageError
+from wattlens.quantity import parse_since
+from wattlens.store.ids import short_id
 from wattlens.units import (
     format_duration,
     format_energy,
@@ -27,16 +31,18 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help=(
-        "List, show, compare, export and delete the runs in the run store.\n\n"
+        "List, show, compare, export, import and delete the runs in the run store.\n\n"
         "The store is WATTLENS_DB (any SQLAlchemy URL, e.g. sqlite:////path/runs.sqlite or "
         "postgresql+psycopg://user@host/db), else runs.sqlite in your user data directory. "
+        "WATTLENS_DB_TIMEOUT (seconds, default 30) bounds every wait for it: a SQLite lock, "
+        "a server's connection, each statement. "
         "A run id may be shortened to any unique prefix (the 8 characters `runs ls` shows). "
-        "Runs are recorded by `wattlens run` and by the Python API."
+        "Runs are recorded by `wattlens run` and by the Python API; a run that could not be "
+        "stored is kept in <user data dir>/wattlens/spool/ and saved by the next command "
+        "that opens the store (or `runs import`)."
     ),
     no_args_is_help=True,
 )
-
-_SHORT_ID = 8
 
 
 class ExportFormat(StrEnum):
@@ -50,10 +56,6 @@ def _open_store() -> Store:
     from wattlens.store import Store
 
     return Store()
-
-
-def _short(run_id: str) -> str:
-    return run_id[:_SHORT_ID]
 
 
 def _when(iso: str | None) -> str:
@@ -70,12 +72,6 @@ def _energy_cell(energy_j: float | None, low_j: float | None, high_j: float | No
     if low_j is not None and high_j is not None and (low_j != energy_j or high_j != energy_j):
         text += f" ({format_energy(low_j)}–{format_energy(high_j)})"
     return text
-
-
-def _ratio(value: float | None, base: float | None) -> float | None:
-    if value is None or base is None or base == 0:
-        return None
-    return value / base
 
 
 def _ratio_cell(ratio: float | None) -> str:
@@ -137,41 +133,20 @@ def list_runs(
     table.add_column("status", no_wrap=True)
     for run in runs:
         table.add_row(
-            _short(run["run_id"]),
-            run["name"],
-            _when(run["started_at"])[:16],
+            safe(short_id(run["run_id"])),
+            safe(run["name"]),
+            safe(_when(run["started_at"])[:16]),
             format_duration(run["duration_s"]),
             format_energy(run["energy_j"]),
-            ",".join(run["methods"]),
-            run["status"],
+            safe(",".join(run["methods"])),
+            safe(run["status"]),
         )
     stdout.print(table)
     if total > len(runs):
         stdout.print(f"{len(runs)} of {total} runs shown; --limit 0 shows all.")
 
 
-def parse_since(since: str | None) -> str | None:
-    """Check a ``--since`` value: ISO 8601 text is returned as given, None stays None.
-
-    Raises:
-        UsageError: The text is not an ISO 8601 date or time.
-    """
-    if since is None:
-        return None
-    from datetime import datetime
-
-    try:
-        datetime.fromisoformat(since)
-    except ValueError as exc:
-        raise UsageError(
-            f"--since {since!r} is not an ISO 8601 date or time",
-            hint="write e.g. 2026-01-31 or 2026-01-31T12:00:00Z",
-        ) from exc
-    return since
-
-
 # -- show ----------------------------------------------------------------------------------------
-_BAND_KEYS = (("low", "central", "high"), ("p5", "p50", "p95"))
 
 
 def _formatter_for(key: str) -> Any:
@@ -189,16 +164,17 @@ def _formatter_for(key: str) -> Any:
 
 def _band_text(value: Any, formatter: Any) -> str | None:
     """A number, or a low/central/high (p5/p50/p95) band as ``central (low–high)``."""
+    from wattlens.types import read_range
+
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(formatter(value))
-    if isinstance(value, dict):
-        for low, mid, high in _BAND_KEYS:
-            if {low, mid, high} <= value.keys():
-                text = str(formatter(value[mid]))
-                if value[low] != value[mid] or value[high] != value[mid]:
-                    text += f" ({formatter(value[low])}–{formatter(value[high])})"
-                return text
-    return None
+    r = read_range(value)
+    if r is None:
+        return None
+    text = str(formatter(r.p50))
+    if not r.is_point:
+        text += f" ({formatter(r.p5)}–{formatter(r.p95)})"
+    return text
 
 
 def _generic_cell(key: str, value: Any) -> str:
@@ -256,7 +232,7 @@ def _impact_rows(impacts: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _show_human(m: Measurement) -> None:
-    fields = Table("field", "value", title=f"run {m.run_id}", show_header=False)
+    fields = Table("field", "value", title=f"run {safe(m.run_id)}", show_header=False)
     rows: list[tuple[str, str]] = [
         ("name", m.name),
         ("status", m.status),
@@ -281,7 +257,7 @@ def _show_human(m: Measurement) -> None:
         rows.append((f"host {key}", fmt_number(value)))
     for label, value in rows:
         if value:
-            fields.add_row(label, value)
+            fields.add_row(safe(label), safe(value))
     stdout.print(fields)
 
     energy = Table(
@@ -290,18 +266,18 @@ def _show_human(m: Measurement) -> None:
     basis = Table("component", "name", "sensor", "basis (catalog rows)", title="how each is known")
     for c in m.components:
         energy.add_row(
-            c.id,
-            c.method,
+            safe(c.id),
+            safe(c.method),
             _energy_cell(c.energy_j, c.energy_low_j, c.energy_high_j),
             "" if c.attributed_energy_j is None else format_energy(c.attributed_energy_j),
             format_power(c.avg_power_w),
             "" if c.peak_power_w is None else format_power(c.peak_power_w),
         )
         basis.add_row(
-            c.id,
-            c.name,
-            c.sensor,
-            c.basis + (f" ({', '.join(c.catalog_ids)})" if c.catalog_ids else ""),
+            safe(c.id),
+            safe(c.name),
+            safe(c.sensor),
+            safe(c.basis + (f" ({', '.join(c.catalog_ids)})" if c.catalog_ids else "")),
         )
     stdout.print(energy)
     stdout.print(basis)
@@ -310,12 +286,12 @@ def _show_human(m: Measurement) -> None:
     if impacts:
         table = Table("impact", "value", title="impacts", show_header=False)
         for label, value in _impact_rows(impacts):
-            table.add_row(label, value)
+            table.add_row(safe(label), safe(value))
         stdout.print(table)
         for assumption in impacts.get("assumptions") or ():
-            stdout.print(f"assumption: {assumption}", highlight=False)
+            stdout.print(f"assumption: {safe(assumption)}", highlight=False)
     for warning in m.warnings:
-        stdout.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        stdout.print(f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False)
     if m.is_modeled:
         stdout.print("Modelled components are estimates with the range shown, not measurements.")
 
@@ -349,80 +325,14 @@ def show_run(
 
 
 # -- compare -------------------------------------------------------------------------------------
-def compare_record(m: Measurement, base: Measurement) -> dict[str, Any]:
-    """One run's record of ``wattlens runs compare --json``, with its ratios to ``base``.
-
-    Ratios are None where the baseline is zero or lacks the component.
-    """
-    base_components = {c.id: c for c in base.components}
-    components: dict[str, dict[str, Any]] = {}
-    for c in m.components:
-        base_c = base_components.get(c.id)
-        components[c.id] = {
-            "name": c.name,
-            "method": c.method,
-            "energy_j": c.energy_j,
-            "energy_low_j": c.energy_low_j,
-            "energy_high_j": c.energy_high_j,
-            "avg_power_w": c.avg_power_w,
-            "energy_ratio": _ratio(c.energy_j, base_c.energy_j if base_c else None),
-        }
-    return {
-        "run_id": m.run_id,
-        "name": m.name,
-        "status": m.status,
-        "started_at": m.started_at,
-        "duration_s": m.duration_s,
-        "energy_j": m.energy_j,
-        "energy_low_j": m.energy_low_j,
-        "energy_high_j": m.energy_high_j,
-        "attributed_energy_j": m.attributed_energy_j,
-        "avg_power_w": m.avg_power_w,
-        "peak_power_w": m.peak_power_w,
-        "methods": m.methods,
-        "duration_ratio": _ratio(m.duration_s, base.duration_s),
-        "energy_ratio": _ratio(m.energy_j, base.energy_j),
-        "avg_power_ratio": _ratio(m.avg_power_w, base.avg_power_w),
-        "components": components,
-    }
-
-
-@app.command("compare")
-def compare_runs(
-    run_ids: Annotated[
-        list[str],
-        typer.Argument(metavar="ID", help="Two or more run ids or unique prefixes."),
-    ],
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-) -> None:
-    """Compare runs side by side: duration, energy, power and each component.
-
-    The first run is the baseline: every other run shows its ratio to it
-    (×1.5 = half as much again; empty where the baseline is zero or lacks the
-    component). Components are matched by id (gpu:0, cpu:package-0, ...).
-
-    JSON: {"baseline_run_id", "runs": [...]} where each run has run_id, name,
-    status, started_at, duration_s, energy_j, energy_low_j, energy_high_j,
-    attributed_energy_j, avg_power_w, peak_power_w, methods, duration_ratio,
-    energy_ratio, avg_power_ratio (null for no ratio) and components: {component
-    id: {name, method, energy_j, energy_low_j, energy_high_j, avg_power_w,
-    energy_ratio}}.
-    """
-    if len(run_ids) < 2:
-        raise UsageError(
-            "compare needs at least two runs", hint="wattlens runs compare ID ID [ID...]"
-        )
-    with _open_store() as store:
-        measurements = [store.get(run_id) for run_id in run_ids]
-    base = measurements[0]
-    records = [compare_record(m, base) for m in measurements]
-    if json_output:
-        emit_json({"baseline_run_id": base.run_id, "runs": records})
-        return
-    table = Table("", *(f"{_short(r['run_id'])}\n{r['name']}" for r in records), title="compare")
+def _compare_table(records: list[dict[str, Any]]) -> Table:
+    """The runs side by side, each figure with its ratio to the first run."""
+    table = Table(
+        "", *(safe(f"{short_id(r['run_id'])}\n{r['name']}") for r in records), title="compare"
+    )
 
     def add(label: str, cells: list[str]) -> None:
-        table.add_row(label, *cells)
+        table.add_row(safe(label), *(safe(cell) for cell in cells))
 
     def with_ratio(text: str, ratio: float | None, first: bool) -> str:
         return text if first or ratio is None else f"{text} {_ratio_cell(ratio)}"
@@ -471,8 +381,43 @@ def compare_runs(
             text = f"{format_energy(c['energy_j'])} ({c['method']})"
             cells.append(with_ratio(text, c["energy_ratio"], i == 0))
         add(cid, cells)
-    stdout.print(table)
-    stdout.print(f"Ratios are to the first run, {base.run_id}.")
+    return table
+
+
+@app.command("compare")
+def compare_runs(
+    run_ids: Annotated[
+        list[str],
+        typer.Argument(metavar="ID", help="Two or more run ids or unique prefixes."),
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Compare runs side by side: duration, energy, power and each component.
+
+    The first run is the baseline: every other run shows its ratio to it
+    (×1.5 = half as much again; empty where the baseline is zero or lacks the
+    component). Components are matched by id (gpu:0, cpu:package-0, ...).
+
+    JSON: {"baseline_run_id", "runs": [...]} where each run has run_id, name,
+    status, started_at, duration_s, energy_j, energy_low_j, energy_high_j,
+    attributed_energy_j, avg_power_w, peak_power_w, methods, duration_ratio,
+    energy_ratio, avg_power_ratio (null for no ratio) and components: {component
+    id: {name, method, energy_j, energy_low_j, energy_high_j, avg_power_w,
+    energy_ratio}}.
+    """
+    if len(run_ids) < 2:
+        raise UsageError(
+            "compare needs at least two runs", hint="wattlens runs compare ID ID [ID...]"
+        )
+    with _open_store() as store:
+        measurements = [store.get(run_id) for run_id in run_ids]
+    base = measurements[0]
+    records = [compare_record(m, base) for m in measurements]
+    if json_output:
+        emit_json({"baseline_run_id": base.run_id, "runs": records})
+        return
+    stdout.print(_compare_table(records))
+    stdout.print(f"Ratios are to the first run, {safe(base.run_id)}.", highlight=False)
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -526,6 +471,57 @@ def export_runs(
     typer.echo(f"exported {count} runs to {output}", err=True)
 
 
+# -- import --------------------------------------------------------------------------------------
+@app.command("import")
+def import_runs(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE...",
+            help="Spool files, exports (`runs export -f json`) or one run's JSON.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Save runs from JSON files into the store.
+
+    Takes the files kept in the spool when a run could not be stored
+    (<user data dir>/wattlens/spool/; the next wattlens command that opens the
+    store saves them by itself), exports of `wattlens runs export --format
+    json`, and the JSON of one run (`wattlens run --json`, `runs show --json`).
+    A stored run with the same id is replaced. An imported spool file is
+    removed from the spool. A file that is not one of these exits with code 2
+    and nothing is imported.
+    """
+    from wattlens.store import spool
+
+    batches: list[tuple[Path, list[Measurement]]] = []
+    for path in files:
+        try:
+            batches.append((path, spool.to_measurements(spool.read_records(path))))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {plain(path)}: {exc.strerror or exc}",
+                hint="give the path of a JSON file",
+            ) from exc
+        except ValueError as exc:
+            raise UsageError(
+                f"{plain(path)} is not a wattlens run file: {plain(exc)}",
+                hint="give a spool file, an export of `wattlens runs export --format json` "
+                "or the output of `wattlens run --json`",
+            ) from exc
+    spooled = spool.spool_dir().resolve()
+    count = 0
+    with _open_store() as store:
+        for path, measurements in batches:
+            for measurement in measurements:
+                store.save(measurement)
+            count += len(measurements)
+            if path.resolve().parent == spooled:
+                path.unlink(missing_ok=True)
+    typer.echo(f"imported {count} runs into {plain(store.location)}", err=True)
+
+
 # -- rm ------------------------------------------------------------------------------------------
 @app.command("rm")
 def remove_run(
@@ -542,7 +538,7 @@ def remove_run(
     """
     with _open_store() as store:
         run = store.get(run_id)
-        label = f"run {run.run_id} ({run.name!r}, started {_when(run.started_at)} UTC)"
+        label = plain(f"run {run.run_id} ({run.name!r}, started {_when(run.started_at)} UTC)")
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError(

@@ -7,6 +7,13 @@ variable ``WATTLENS_DB`` (any SQLAlchemy URL, e.g.
 and a store written by an older wattlens is migrated (Alembic; its revision
 is kept in the ``schema_version`` table).
 
+``WATTLENS_DB_TIMEOUT`` (seconds, default 30) bounds every wait for the
+database: a SQLite lock, the connection to a server, each statement. A save
+that meets a lock or a refused connection is retried with back-off; a run
+that still cannot be saved is kept in ``<user data dir>/wattlens/spool/`` and
+saved by the next call that opens the store (``wattlens runs import FILE``
+saves one explicitly).
+
 Modules:
 
 - :mod:`~wattlens.store.tables`: the SQLAlchemy Core tables;
@@ -14,6 +21,7 @@ Modules:
 - :mod:`~wattlens.store.export`: CSV and JSON export;
 - :mod:`~wattlens.store.migrate` and ``migrations/``: the schema's revisions;
 - :mod:`~wattlens.store.fast`: the save of ``wattlens run`` without SQLAlchemy;
+- :mod:`~wattlens.store.retry` and :mod:`~wattlens.store.spool`: retries, unsaved runs;
 - :mod:`~wattlens.store.ids`: run ids, unique in their short form.
 
 Importing this package imports nothing heavy: each name loads its module on
@@ -27,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wattlens.store.config import SCHEMA_VERSION, default_url
-    from wattlens.store.errors import AmbiguousRunIdError, RunNotFoundError
-    from wattlens.store.fast import save, save_sqlite_fast
+    from wattlens.store.errors import AmbiguousRunIdError, RunKeptError, RunNotFoundError
+    from wattlens.store.fast import save, save_or_keep, save_sqlite_fast
     from wattlens.store.ids import new_run_id, short_id
     from wattlens.store.rows import EXPORT_COLUMNS
     from wattlens.store.store import Store
@@ -37,11 +45,13 @@ __all__ = [
     "EXPORT_COLUMNS",
     "SCHEMA_VERSION",
     "AmbiguousRunIdError",
+    "RunKeptError",
     "RunNotFoundError",
     "Store",
     "default_url",
     "new_run_id",
     "save",
+    "save_or_keep",
     "save_sqlite_fast",
     "short_id",
 ]
@@ -50,11 +60,13 @@ _HOME = {
     "EXPORT_COLUMNS": "rows",
     "SCHEMA_VERSION": "config",
     "AmbiguousRunIdError": "errors",
+    "RunKeptError": "errors",
     "RunNotFoundError": "errors",
     "Store": "store",
     "default_url": "config",
     "new_run_id": "ids",
     "save": "fast",
+    "save_or_keep": "fast",
     "save_sqlite_fast": "fast",
     "short_id": "ids",
 }

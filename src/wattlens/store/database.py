@@ -1,17 +1,24 @@
-"""The store's connection to its database: URL, engine, retries, errors, schema.
+"""The store's connection to its database: URL, engine, timeouts, retries, errors, schema.
 
 Several processes may save at the same time: SQLite runs in WAL mode with a
-busy timeout, and a write that still meets "database is locked" is retried
-with back-off. Every database failure reaches the caller as
-:class:`~wattlens.errors.StoreError` naming the store's location and a hint.
+busy timeout, and a write that still meets "database is locked" (or a server
+that refuses connections for a moment) is retried with back-off. Every wait
+is bounded by ``WATTLENS_DB_TIMEOUT``: SQLite's busy timeout, a server's
+connect timeout and its statement and lock timeouts. A SQLite store in a
+directory or mount that cannot be written is read through ``mode=ro``, else
+``immutable=1``. Every database failure reaches the caller as
+:class:`~wattlens.errors.StoreError` naming the store's location and a hint
+that fits the failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
 import sqlite3
-import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,20 +28,21 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from wattlens.errors import StoreError
-from wattlens.store import migrate
-from wattlens.store.config import BUSY_TIMEOUT_S, ENV_VAR, default_url, sqlite_hint
+from wattlens.store import migrate, retry
+from wattlens.store.config import ENV_VAR, db_timeout, default_url, error_hint
 
 __all__ = ["Database"]
 
 _T = TypeVar("_T")
 
-_RETRY_ATTEMPTS = 8
-_RETRY_FIRST_SLEEP_S = 0.05
+# What SQLite says when a WAL store's directory or mount cannot be written.
+_READ_ONLY_SIGNS = ("readonly database", "unable to open database file", "read-only file system")
 
 
-def _is_locked(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "database is locked" in text or "database is busy" in text or "sqlite_busy" in text
+def _detail(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _is_schema_race(exc: BaseException) -> bool:
@@ -43,23 +51,48 @@ def _is_schema_race(exc: BaseException) -> bool:
     return "already exists" in text or "duplicate key" in text
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers and one writer work at once; the busy timeout makes writers wait."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        # A read-only file keeps its journal mode and stays readable: not an error here.
-        with contextlib.suppress(sqlite3.Error):
-            cursor.execute("PRAGMA journal_mode = WAL")
-    finally:
-        cursor.close()
+def _sqlite_on_connect(timeout_s: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        """WAL lets readers and one writer work at once; the busy timeout makes writers wait."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # A read-only file keeps its journal mode and stays readable: not an error here.
+            with contextlib.suppress(sqlite3.Error):
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def _describe(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
         return f"SQLite database {url.database or ':memory:'}"
     return url.render_as_string(hide_password=True)
+
+
+def _server_connect_args(url: URL, timeout_s: float) -> dict[str, Any]:
+    """Connect and statement timeouts for a database server, in its driver's terms.
+
+    Values given in the URL's query win. libpq counts whole seconds, at least 2.
+    """
+    backend, driver, query = url.get_backend_name(), url.get_driver_name(), url.query
+    args: dict[str, Any] = {}
+    if backend == "postgresql" and driver in ("psycopg", "psycopg2", "psycopg2cffi"):
+        if "connect_timeout" not in query:
+            args["connect_timeout"] = max(2, math.ceil(timeout_s))
+        if "options" not in query:
+            ms = max(1, round(timeout_s * 1000))
+            args["options"] = f"-c statement_timeout={ms} -c lock_timeout={ms}"
+    elif backend == "postgresql" and driver == "pg8000":
+        args.setdefault("timeout", timeout_s)
+    elif backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb"):
+        for key in ("connect_timeout", "read_timeout", "write_timeout"):
+            if key not in query:
+                args[key] = max(1, math.ceil(timeout_s))
+    return args
 
 
 class Database:
@@ -75,25 +108,26 @@ class Database:
 
     def __init__(self, url: str | None = None) -> None:
         from_env = url is None and bool(os.environ.get(ENV_VAR, "").strip())
-        url_text = url if url is not None else default_url()
+        self.url_text = url if url is not None else default_url()
         self._source = ENV_VAR if from_env else "the store URL"
-        self.url = self._parse_url(url_text)
+        self.timeout_s = db_timeout()
+        self.url = self._parse_url(self.url_text)
         self.location = _describe(self.url)
         self._prepare_sqlite_dir()
-        self.engine = self._create_engine()
+        self.engine = self._create_engine(self.url)
         self._schema_ready = False
+        self.read_only = False
+        """Whether the store is read through a read-only fallback (``mode=ro``/``immutable``)."""
+        self.on_ready: Callable[[], None] | None = None
+        """Called once, after the schema is ready on a store that may be written."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def hint(self) -> str:
-        if self.is_sqlite:
-            return sqlite_hint()
-        return (
-            f"check that the database server is reachable and that {ENV_VAR} names an "
-            "existing database with the right user and password"
-        )
+    def hint(self, detail: str = "") -> str:
+        """How to fix the failure ``detail`` (a lock, a timeout, a full disk, the location)."""
+        return error_hint(detail, sqlite=self.is_sqlite, timeout_s=self.timeout_s)
 
     # -- setup -----------------------------------------------------------
     def _parse_url(self, text: str) -> URL:
@@ -141,12 +175,13 @@ class Database:
                 f"the run store path {path} is a directory, not a SQLite file", hint=self.hint()
             )
 
-    def _create_engine(self) -> Engine:
-        kwargs: dict[str, Any] = {}
-        if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
+    def _create_engine(self, url: URL) -> Engine:
         try:
-            engine = create_engine(self.url, **kwargs)
+            if self.is_sqlite:
+                connect_args: dict[str, Any] = {"timeout": self.timeout_s}
+            else:
+                connect_args = _server_connect_args(url, self.timeout_s)
+            engine = create_engine(url, connect_args=connect_args)
         except NoSuchModuleError as exc:
             raise StoreError(
                 f"no SQLAlchemy dialect for the run store {self.location}: {exc}",
@@ -163,7 +198,7 @@ class Database:
                 f"cannot open the run store {self.location}: {exc}", hint=self.hint()
             ) from exc
         if self.is_sqlite:
-            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "connect", _sqlite_on_connect(self.timeout_s))
         return engine
 
     def close(self) -> None:
@@ -172,37 +207,74 @@ class Database:
 
     # -- plumbing --------------------------------------------------------
     def retrying(self, what: str, fn: Callable[[], _T], *, schema: bool = False) -> _T:
-        """Run ``fn``; retry while SQLite is locked; translate database errors."""
-        sleep_s = _RETRY_FIRST_SLEEP_S
-        for attempt in range(_RETRY_ATTEMPTS):
-            try:
-                return fn()
-            except SQLAlchemyError as exc:
-                retryable = _is_locked(exc) or (schema and _is_schema_race(exc))
-                if retryable and attempt < _RETRY_ATTEMPTS - 1:
-                    time.sleep(sleep_s)
-                    sleep_s = min(sleep_s * 2, 2.0)
-                    continue
-                raise self._error(what, exc) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Run ``fn``; retry while the database is locked or briefly away; translate errors."""
+
+        def retryable(exc: BaseException) -> bool:
+            if not isinstance(exc, SQLAlchemyError):
+                return False
+            return retry.is_transient(_detail(exc)) or (schema and _is_schema_race(exc))
+
+        try:
+            return retry.call(fn, retryable, timeout_s=self.timeout_s)
+        except SQLAlchemyError as exc:
+            raise self._error(what, exc) from exc
 
     def _error(self, what: str, exc: BaseException) -> StoreError:
-        orig = getattr(exc, "orig", None)
-        detail = str(orig if orig is not None else exc).splitlines()[0]
+        detail = _detail(exc)
         return StoreError(
-            f"cannot {what} in the run store {self.location}: {detail}", hint=self.hint()
+            f"cannot {what} in the run store {self.location}: {detail}", hint=self.hint(detail)
         )
 
     def ensure_schema(self) -> None:
-        """Create or migrate the tables to the schema this code uses (once per instance)."""
+        """Create or migrate the tables to the schema this code uses (once per instance).
+
+        A SQLite file that exists but whose directory or mount cannot be
+        written is opened read-only instead, so that it can still be read.
+        """
         if self._schema_ready:
             return
+        try:
+            self._migrate()
+        except StoreError as exc:
+            if not self._open_read_only(exc):
+                raise
+        self._schema_ready = True
+        if self.on_ready is not None and not self.read_only:
+            self.on_ready()
+
+    def _migrate(self) -> None:
         self.retrying(
             "open, create or migrate the tables",
             lambda: migrate.ensure_current(self.engine, where=self.location),
             schema=True,
         )
-        self._schema_ready = True
+
+    def _open_read_only(self, error: StoreError) -> bool:
+        """Reopen a SQLite file read-only (``mode=ro``, then ``immutable=1``); False if not apt."""
+        path = self.sqlite_path()
+        text = error.message.lower()
+        if path is None or self._is_uri() or not path.is_file():
+            return False
+        if not any(sign in text for sign in _READ_ONLY_SIGNS):
+            return False
+        quoted = urllib.parse.quote(str(path.resolve()))
+        # mode=ro still needs the WAL index (-shm); immutable=1 reads the file alone,
+        # which is what a closed WAL store in a read-only place is.
+        for flags in ("mode=ro", "immutable=1"):
+            engine = self._create_engine(make_url(f"sqlite:///file:{quoted}?{flags}&uri=true"))
+            try:
+                self.retrying(
+                    "open the tables read-only",
+                    functools.partial(migrate.ensure_current, engine, where=self.location),
+                )
+            except StoreError:
+                engine.dispose()
+                continue
+            self.engine.dispose()
+            self.engine = engine
+            self.read_only = True
+            return True
+        return False
 
     def read(self, what: str, fn: Callable[[Connection], _T]) -> _T:
         """``fn`` on a connection, after the schema is ready; retried and translated."""

@@ -1,10 +1,24 @@
-"""Errors of run lookup: an unknown id, an ambiguous prefix (exit code 2 in the CLI)."""
+"""Errors of the store: an unknown id, an ambiguous prefix (exit code 2), a run kept unsaved."""
 
 from __future__ import annotations
 
-from wattlens.errors import UsageError
+from pathlib import Path
 
-__all__ = ["AmbiguousRunIdError", "RunNotFoundError"]
+from wattlens.errors import StoreError, UsageError
+
+__all__ = ["AmbiguousRunIdError", "RunKeptError", "RunNotFoundError"]
+
+
+class RunKeptError(StoreError):
+    """The store could not take a run; it is kept in a spool file until it can.
+
+    ``message`` and ``hint`` are those of the store's error; ``spool_path`` is the file.
+    """
+
+    def __init__(self, cause: StoreError, spool_path: Path) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.spool_path = spool_path
+
 
 _AMBIGUOUS_SHOWN = 10
 

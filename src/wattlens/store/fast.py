@@ -5,28 +5,62 @@ every command it measures. An existing SQLite store whose schema is the one
 this code writes is therefore written with the standard library's sqlite3;
 anything else (a new file, an older schema to migrate, another database) goes
 through :class:`~wattlens.store.Store`.
+
+Both paths retry a locked store with back-off (:mod:`wattlens.store.retry`);
+:func:`save_or_keep` keeps a run that still cannot be saved in the spool
+(:mod:`wattlens.store.spool`), and every successful save also saves the runs
+kept there for the same store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import TYPE_CHECKING
 
 from wattlens.errors import StoreError
+from wattlens.store import retry, spool
 from wattlens.store.config import (
-    BUSY_TIMEOUT_S,
     SCHEMA_VERSION,
     VERSION_TABLE,
+    db_timeout,
     default_url,
+    error_hint,
     plain_sqlite_path,
-    sqlite_hint,
 )
+from wattlens.store.errors import RunKeptError
 from wattlens.store.rows import run_row, timeline_rows
 
 if TYPE_CHECKING:
     from wattlens.measurement import Measurement
 
-__all__ = ["save", "save_sqlite_fast"]
+__all__ = ["save", "save_or_keep", "save_sqlite_fast"]
+
+
+def save_or_keep(measurement: Measurement, url: str | None = None) -> None:
+    """Save a run; if the store cannot take it, keep it in the spool.
+
+    Raises:
+        RunKeptError: The run was not stored; it is kept in the spool file
+            named by ``spool_path`` and saved by the next call that opens the store.
+        StoreError: The run was not stored and the spool could not be written either.
+    """
+    try:
+        save(measurement, url)
+        return
+    except StoreError as exc:
+        error = exc
+    except Exception as exc:  # never lose a run to an unexpected fault of the store
+        error = StoreError(f"cannot save the run: {type(exc).__name__}: {exc}")
+    try:
+        path = spool.keep(measurement, url if url is not None else default_url(), error.message)
+    except OSError as exc:
+        raise StoreError(
+            f"{error.message}; it could not be kept in {spool.spool_dir()} either: "
+            f"{exc.strerror or exc}",
+            hint=error.hint,
+        ) from error
+    raise RunKeptError(error, path) from error
 
 
 def save(measurement: Measurement, url: str | None = None) -> None:
@@ -61,30 +95,46 @@ def save_sqlite_fast(measurement: Measurement, url: str | None = None) -> bool:
     the file exists with the tables at :data:`SCHEMA_VERSION`: a new store is
     created, and an older one migrated, by :class:`Store`.
 
+    A locked store is tried again with back-off (each try waits up to
+    ``WATTLENS_DB_TIMEOUT`` seconds for the lock) before it is an error.
+
     Raises:
         StoreError: The store exists but cannot be written.
     """
-    path = plain_sqlite_path(url if url is not None else default_url())
+    url_text = url if url is not None else default_url()
+    path = plain_sqlite_path(url_text)
     if path is None or not path.is_file():
         return False
-    try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except sqlite3.Error:
-        return False
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if not _schema_is_current(conn):
+    timeout_s = db_timeout()
+
+    def attempt() -> bool:
+        try:
+            conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+        except sqlite3.Error:
             return False
-        _write(conn, measurement)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not _schema_is_current(conn):
+                return False
+            _write(conn, measurement)
+            # The store takes writes again: save the runs kept while it did not.
+            with contextlib.suppress(sqlite3.Error):
+                spool.replay(url_text, lambda m: _write(conn, m))
+            return True
+        finally:
+            conn.close()
+
+    def transient(exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.Error) and retry.is_transient(str(exc))
+
+    try:
+        return retry.call(attempt, transient, timeout_s=timeout_s)
     except sqlite3.Error as exc:
         raise StoreError(
             f"cannot save a run to the run store SQLite database {path}: {exc}",
-            hint=sqlite_hint(),
+            hint=error_hint(str(exc), sqlite=True, timeout_s=timeout_s),
         ) from exc
-    finally:
-        conn.close()
-    return True
 
 
 def _write(conn: sqlite3.Connection, measurement: Measurement) -> None:
@@ -106,5 +156,9 @@ def _write(conn: sqlite3.Connection, measurement: Measurement) -> None:
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite has already rolled back after some errors (a full disk): a second
+        # ROLLBACK would fail and hide the error that matters.
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise

@@ -9,6 +9,7 @@ averages them in buckets in the database (for charts of long runs).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import IO, Any, Literal
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from wattlens.errors import UsageError
+from wattlens.errors import StoreError, UsageError
 from wattlens.measurement import Measurement, TimelinePoint
 from wattlens.store import export as _export
 from wattlens.store import tables
@@ -64,7 +65,9 @@ class Store:
             runs = store.list_runs(limit=10)
 
     The tables are created, or migrated to the schema this code uses, on
-    first use (see :mod:`wattlens.store.migrate`).
+    first use (see :mod:`wattlens.store.migrate`). Then the runs kept in the
+    spool for this store (saves that failed, see :mod:`wattlens.store.spool`)
+    are saved; :attr:`replayed` counts them.
 
     Args:
         url: A SQLAlchemy URL. Default: ``WATTLENS_DB``, else
@@ -77,8 +80,23 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self._db = Database(url)
+        self._db.on_ready = self._replay_spool
         self.location = self._db.location
         """Where the store is, for messages: a file path or the URL without password."""
+        self.replayed = 0
+        """How many runs kept in the spool were saved when the store was first used."""
+
+    def _replay_spool(self) -> None:
+        from wattlens.store import spool
+
+        # Still unwritable: the runs stay in the spool for a later call.
+        with contextlib.suppress(StoreError):
+            self.replayed += spool.replay(self._db.url_text, self.save)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store is read through a read-only fallback (its place cannot be written)."""
+        return self._db.read_only
 
     @property
     def is_sqlite(self) -> bool:
