@@ -39,6 +39,10 @@ class ComponentEnergy:
     attributed_energy_j: float | None = None
     """Share attributable to the measured process tree, where known."""
     catalog_ids: tuple[str, ...] = ()
+    status: Literal["measured", "partial", "unknown"] = "measured"
+    """``partial``: reads failed inside the window and the energy is up to the last good
+    read; ``unknown``: the component could not be read in the window at all."""
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,27 @@ It mirrors the real module's names: ``NVML_ERROR_*`` constants, the
 ``nvmlShutdown``, ``nvmlDeviceGetCount``, ``nvmlDeviceGetHandleByIndex``,
 ``nvmlDeviceGetUUID``, ``nvmlDeviceGetName``,
 ``nvmlDeviceGetTotalEnergyConsumption`` (mJ), ``nvmlDeviceGetPowerUsage`` (mW),
-``nvmlDeviceGetComputeRunningProcesses`` and ``nvmlDeviceGetProcessUtilization``.
+``nvmlDeviceGetComputeRunningProcesses``, ``nvmlDeviceGetProcessUtilization``,
+``nvmlDeviceGetHandleByUUID``, ``nvmlDeviceGetDeviceHandleFromMigDeviceHandle``
+and ``nvmlDeviceGetMigMode``.
+
+Failure shapes of real drivers, each from a report:
+
+- ``errors``: a function fails on every call (``NOT_SUPPORTED`` after a MIG or
+  vGPU change, ``GPU_IS_LOST`` after an Xid 79); ``fail_next``: it fails on
+  the next calls only (``UNKNOWN``, ``TIMEOUT``: transient).
+- :class:`NVMLLibraryMismatchError`: nvidia-ml-py raises it, *not* an
+  ``NVMLError``, when ``nvmlDeviceGetComputeRunningProcesses_v3`` is missing
+  from the driver (``throwOnVersionMismatch``; driver 535.98 removed v3,
+  XuehaiPan/nvitop#89): see :data:`driver_535_98_mismatch`.
+- ``open_error``: a cgroup that denies the device node makes
+  ``nvmlDeviceGetHandleByIndex`` answer ``NO_PERMISSION``
+  (NVIDIA/nvidia-docker#393).
+- ``mig_uuids``: the GPU is in MIG mode with these instances; process
+  queries on it then need privileges.
+- ``pids`` are host PIDs: inside a container they do not exist in the
+  container's ``/proc`` (NVIDIA/nvidia-docker#1483).
+- A superchip (``name="NVIDIA GH200 480GB"``): its counter covers the module.
 
 Use an instance as the module: ``NvmlSensor(nvml_module=FakeNvml([FakeGpu(...)]))``.
 """
@@ -105,6 +125,19 @@ NVMLError_LibRmVersionMismatch = _ERROR_CLASSES["LIB_RM_VERSION_MISMATCH"]
 NVMLError_Unknown = _ERROR_CLASSES["UNKNOWN"]
 
 
+class NVMLLibraryMismatchError(Exception):
+    """What nvidia-ml-py raises for a versioned function the driver lacks (not an NVMLError)."""
+
+
+def driver_535_98_mismatch() -> NVMLLibraryMismatchError:
+    """The process query on a driver without ``nvmlDeviceGetComputeRunningProcesses_v3``."""
+    return NVMLLibraryMismatchError(
+        "Unversioned function called and the pyNVML version does not match the NVML lib "
+        "version. Either use matching pyNVML and NVML lib versions or use a versioned "
+        "function such as nvmlDeviceGetComputeRunningProcesses_v2"
+    )
+
+
 @dataclass
 class FakeGpu:
     """One fake GPU. ``None`` for a reading means the GPU does not support it."""
@@ -118,16 +151,38 @@ class FakeGpu:
     """Compute processes running on the GPU."""
     util_samples: list[tuple[int, int, int]] | None = field(default_factory=list)
     """(pid, timeStamp µs, smUtil %) samples; None = NotSupported."""
-    errors: dict[str, NVMLError] = field(default_factory=dict)
-    """Function name -> error to raise when it is called on this GPU."""
+    errors: dict[str, Exception] = field(default_factory=dict)
+    """Function name -> error to raise whenever it is called on this GPU."""
+    fail_next: dict[str, list[Exception]] = field(default_factory=dict)
+    """Function name -> errors to raise on the next calls, one per call (transient)."""
+    open_error: NVMLError | None = None
+    """Raised by nvmlDeviceGetHandleByIndex (a device the cgroup hides)."""
+    power_limit_mw: int | None = 700_000
+    """nvmlDeviceGetEnforcedPowerLimit (mW); None = NotSupported."""
+    mig_uuids: list[str] = field(default_factory=list)
+    """MIG instances of this GPU (``MIG-…``); non-empty means MIG mode is on."""
+
+
+def add_mj(gpu: FakeGpu, mj: int) -> None:
+    """Advance a counter GPU's energy by ``mj`` millijoules."""
+    assert gpu.energy_mj is not None, "a power-only GPU has no counter"
+    gpu.energy_mj += mj
 
 
 class FakeNvml:
     """An object that quacks like the ``pynvml`` module."""
 
-    def __init__(self, gpus: list[FakeGpu], *, init_error: NVMLError | None = None) -> None:
+    def __init__(
+        self, gpus: list[FakeGpu], *, init_error: Exception | None = None, driver: str = "550.54"
+    ) -> None:
+        """``driver`` selects the process-query shape of that driver branch:
+        ``"535.98"`` lacks ``_v3`` (:class:`NVMLLibraryMismatchError`,
+        XuehaiPan/nvitop#89); ``"535.43"`` changed the v3 struct without a
+        version bump, so the PIDs read are garbage (nvitop#79, #181).
+        """
         self.gpus = gpus
         self.init_error = init_error
+        self.driver = driver
         self.init_count = 0
         self.calls: list[str] = []
         for name, value in globals().items():
@@ -139,6 +194,8 @@ class FakeNvml:
         if self.init_count <= 0:
             raise NVMLError(NVML_ERROR_UNINITIALIZED)
         gpu: FakeGpu = handle.gpu
+        if gpu.fail_next.get(fn):
+            raise gpu.fail_next[fn].pop(0)
         if fn in gpu.errors:
             raise gpu.errors[fn]
         return gpu
@@ -161,12 +218,39 @@ class FakeNvml:
         return len(self.gpus)
 
     def nvmlDeviceGetHandleByIndex(self, index: int) -> Any:
+        if self.init_count <= 0:
+            raise NVMLError(NVML_ERROR_UNINITIALIZED)
         if not 0 <= index < len(self.gpus):
             raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
-        return SimpleNamespace(gpu=self.gpus[index])
+        error = self.gpus[index].open_error
+        if error is not None:
+            raise error
+        return SimpleNamespace(gpu=self.gpus[index], mig=None)
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str | bytes) -> Any:
+        if self.init_count <= 0:
+            raise NVMLError(NVML_ERROR_UNINITIALIZED)
+        text = uuid.decode() if isinstance(uuid, bytes) else uuid
+        for gpu in self.gpus:
+            if gpu.uuid == text:
+                return SimpleNamespace(gpu=gpu, mig=None)
+            if text in gpu.mig_uuids:
+                return SimpleNamespace(gpu=gpu, mig=text)
+        raise NVMLError(NVML_ERROR_NOT_FOUND)
+
+    def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(self, handle: Any) -> Any:
+        if handle.mig is None:
+            raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
+        return SimpleNamespace(gpu=handle.gpu, mig=None)
+
+    def nvmlDeviceGetMigMode(self, handle: Any) -> tuple[int, int]:
+        gpu = self._gpu(handle, "nvmlDeviceGetMigMode")
+        mode = 1 if gpu.mig_uuids else 0
+        return mode, mode
 
     def nvmlDeviceGetUUID(self, handle: Any) -> str:
-        return self._gpu(handle, "nvmlDeviceGetUUID").uuid
+        gpu = self._gpu(handle, "nvmlDeviceGetUUID")
+        return handle.mig if handle.mig is not None else gpu.uuid
 
     def nvmlDeviceGetName(self, handle: Any) -> str | bytes:
         return self._gpu(handle, "nvmlDeviceGetName").name
@@ -183,8 +267,19 @@ class FakeNvml:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return gpu.power_mw
 
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle: Any) -> int:
+        gpu = self._gpu(handle, "nvmlDeviceGetEnforcedPowerLimit")
+        if gpu.power_limit_mw is None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return gpu.power_limit_mw
+
     def nvmlDeviceGetComputeRunningProcesses(self, handle: Any) -> list[Any]:
         gpu = self._gpu(handle, "nvmlDeviceGetComputeRunningProcesses")
+        if self.driver == "535.98":
+            raise driver_535_98_mismatch()
+        if self.driver == "535.43":
+            # The struct grew a field: pid is read from the wrong offset.
+            return [SimpleNamespace(pid=(1 << 30) + 7 * pid, usedGpuMemory=pid) for pid in gpu.pids]
         return [
             SimpleNamespace(pid=pid, usedGpuMemory=1 << 30, gpuInstanceId=0xFFFFFFFF)
             for pid in gpu.pids

@@ -6,6 +6,18 @@ Layout (Documentation/power/powercap/powercap.rst)::
     root/intel-rapl:0/intel-rapl:0:0/{name=core,...}
     root/intel-rapl:0/intel-rapl:0:1/{name=dram,...}
 
+Shapes of real machines:
+
+- :meth:`FakePowercap.add_multi_die_package`: one zone per die. On multi-die
+  AMD parts (Zen 1/2 EPYC, Threadripper) every ``package-N-die-M`` zone
+  mirrors the one socket counter (mlco2/codecarbon#1274); on Cascade Lake-AP
+  the dies have distinct counters (``mirrored=False``).
+- :meth:`FakePowercap.add_flat_links`: the real ``/sys/class/powercap`` is
+  flat, with a top-level symlink for every zone and subzone
+  (``intel-rapl:0:0``).
+- :meth:`FakePowercap.add_mmio_duplicate`: client parts expose the package
+  counter a second time under ``intel-rapl-mmio`` (powercap/powercap#3).
+
 Tests run as root, and root ignores file modes, so "permission denied" is
 simulated by :meth:`FakePowercap.reader`, which raises :class:`PermissionError`
 for denied paths; pass it to ``RaplSensor(reader=...)``.
@@ -36,6 +48,8 @@ class FakePowercap:
         (self.root / prefix).mkdir(exist_ok=True)  # the control-type directory
         self.zones: dict[str, _Zone] = {}
         """Component id (``cpu:package-0``) or zone name -> zone."""
+        self.mirrors: dict[str, list[Path]] = {}
+        """Component id -> further zones that mirror the same counter."""
         self.denied: set[Path] = set()
         self._next_top = 0
 
@@ -87,11 +101,53 @@ class FakePowercap:
             self.zones[key] = _Zone(sub_path, top)
         return path
 
+    def add_multi_die_package(
+        self,
+        package: int,
+        dies: int,
+        *,
+        mirrored: bool = True,
+        energy_uj: int = 0,
+        max_range_uj: int = 65_532_610_987,
+    ) -> list[Path]:
+        """Add ``package-N-die-M`` zones (dies in reverse order, as enumeration may be).
+
+        Mirrored dies all read one socket counter, registered as ``cpu:package-N``;
+        distinct dies count separately, registered as ``cpu:package-N-die-M``
+        and started from different values, as counters since boot are.
+        """
+        paths: dict[int, Path] = {}
+        for die in reversed(range(dies)):
+            start = energy_uj if mirrored else energy_uj + die * 7_000_000_000
+            name = f"package-{package}-die-{die}"
+            paths[die] = self.add_top_zone(name, energy_uj=start, max_range_uj=max_range_uj)
+            if not mirrored:
+                self.zones[f"cpu:{name}"] = _Zone(paths[die], max_range_uj)
+        if mirrored:
+            self.zones[f"cpu:package-{package}"] = _Zone(paths[0], max_range_uj)
+            self.mirrors[f"cpu:package-{package}"] = [paths[d] for d in range(1, dies)]
+        return [paths[d] for d in range(dies)]
+
+    def add_flat_links(self) -> None:
+        """Add the top-level symlinks of every subzone, as the real class directory has."""
+        for top in sorted(self.root.glob(f"{self.prefix}:*")):
+            for sub in sorted(top.glob(f"{top.name}:*")):
+                (self.root / sub.name).symlink_to(sub)
+
+    def add_mmio_duplicate(self, key: str) -> Path:
+        """Expose a zone's counter again as ``intel-rapl-mmio:N`` (a second interface)."""
+        source = self.zones[key]
+        path = self.root / f"intel-rapl-mmio:{len(list(self.root.glob('intel-rapl-mmio:*')))}"
+        name = (source.path / "name").read_text().strip()
+        self._write_zone(path, name, self.energy_uj(key), source.max_range_uj)
+        return path
+
     def energy_uj(self, key: str) -> int:
         return int((self.zones[key].path / "energy_uj").read_text())
 
     def set_energy_uj(self, key: str, value: int) -> None:
-        (self.zones[key].path / "energy_uj").write_text(f"{value}\n")
+        for path in (self.zones[key].path, *self.mirrors.get(key, ())):
+            (path / "energy_uj").write_text(f"{value}\n")
 
     def advance(self, key: str, delta_uj: int) -> int:
         """Add energy to a zone's counter, wrapping at its max range as RAPL does."""

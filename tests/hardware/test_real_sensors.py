@@ -38,10 +38,15 @@ def _check_window(sensor: Sensor, before: Reading, after: Reading) -> None:
     assert duration_s > 0
     ids = [c.id for c in sensor.components()]
     assert set(before.energy_j) == set(after.energy_j) == set(ids)
+    names = {c.id: c.name for c in sensor.components()}
     for cid in ids:
         delta_j = after.energy_j[cid] - before.energy_j[cid]
         assert delta_j >= 0, cid
-        assert MIN_W * duration_s <= delta_j <= MAX_W * duration_s, (cid, delta_j, duration_s)
+        # The secondary die of an MI250/MI250X reports 0 W and 0 J: the primary reports
+        # the package (ROCm/rocm_smi_lib#160, aldebaran_ppt.c).
+        low_w = 0.0 if "MI250" in names[cid] else MIN_W
+        assert low_w * duration_s <= delta_j <= MAX_W * duration_s, (cid, delta_j, duration_s)
+        assert cid not in after.faults, after.faults
 
 
 def test_rapl_counts_real_energy() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from tests.fakes import fake_pynvml as fn
-from tests.fakes.fake_pynvml import FakeGpu, FakeNvml
+from tests.fakes.fake_pynvml import FakeGpu, FakeNvml, add_mj
 from wattlens.errors import SensorError, SensorPermissionError
 from wattlens.sensors.base import Sensor
 from wattlens.sensors.nvml import NvmlSensor, probe_nvml, visible_nvml_indices
@@ -74,8 +75,8 @@ def test_counter_energy_deltas_are_exact_joules() -> None:
     gpus = three_gpus()[:2]
     sensor = sensor_for(gpus)
     before = sensor.read()
-    gpus[0].energy_mj += 123_456  # 123.456 J
-    gpus[1].energy_mj += 1  # 1 mJ
+    add_mj(gpus[0], 123_456)  # 123.456 J
+    add_mj(gpus[1], 1)  # 1 mJ
     gpus[0].power_mw = 412_345
     after = sensor.read()
     assert after.energy_j["gpu:0"] - before.energy_j["gpu:0"] == pytest.approx(123.456, abs=1e-9)
@@ -83,12 +84,31 @@ def test_counter_energy_deltas_are_exact_joules() -> None:
     assert after.power_w["gpu:0"] == pytest.approx(412.345)
 
 
-def test_counter_reset_by_driver_reload_stays_monotonic() -> None:
+def test_counter_reset_adds_the_new_value_only_when_physically_possible() -> None:
+    clock = Clock()
     gpus = [FakeGpu(uuid=UUIDS[0], energy_mj=900_000)]
-    sensor = sensor_for(gpus)
+    sensor = sensor_for(gpus, clock=clock)
     first = sensor.read().energy_j["gpu:0"]
-    gpus[0].energy_mj = 2_500  # driver reloaded, 2.5 J since
-    assert sensor.read().energy_j["gpu:0"] - first == pytest.approx(2.5)
+    clock.now += 10.0
+    gpus[0].energy_mj = 2_500  # reset, then 2.5 J in 10 s: possible
+    second = sensor.read()
+    assert second.energy_j["gpu:0"] - first == pytest.approx(2.5)
+    assert second.faults["gpu:0"][0] == 1
+    assert "went back" in second.faults["gpu:0"][1]
+
+
+def test_backward_glitch_does_not_add_the_whole_raw_counter() -> None:
+    # F11: 72.5 kJ back in 1 ms is no reset; it used to add all 72.5 kJ at once.
+    clock = Clock()
+    gpus = [FakeGpu(uuid=UUIDS[0], energy_mj=72_686_713)]
+    sensor = sensor_for(gpus, clock=clock)
+    first = sensor.read().energy_j["gpu:0"]
+    clock.now += 0.001
+    gpus[0].energy_mj = 72_473_240
+    assert sensor.read().energy_j["gpu:0"] == first
+    clock.now += 1.0
+    add_mj(gpus[0], 300)  # counting resumes from the glitched value
+    assert sensor.read().energy_j["gpu:0"] - first == pytest.approx(0.3)
 
 
 def test_sampled_integration_equals_trapezoid_of_the_power_trace() -> None:
@@ -175,24 +195,90 @@ def test_init_errors_are_translated_with_hints(
         assert hint_word in (info.value.hint or "")
 
 
-def test_gpu_lost_while_reading_is_translated() -> None:
+def test_gpu_lost_while_reading_holds_its_energy_and_counts_a_fault() -> None:
+    gpus = three_gpus()[:2]
+    sensor = sensor_for(gpus)
+    before = sensor.read()
+    add_mj(gpus[0], 5_000)
+    add_mj(gpus[1], 7_000)
+    gpus[0].errors["nvmlDeviceGetTotalEnergyConsumption"] = fn.NVMLError_GpuIsLost()
+    after = sensor.read()  # used to raise and lose the other GPU too
+    assert after.energy_j["gpu:0"] == before.energy_j["gpu:0"]
+    assert after.energy_j["gpu:1"] - before.energy_j["gpu:1"] == pytest.approx(7.0)
+    count, reason = after.faults["gpu:0"]
+    assert count == 1
+    assert "GPU is lost" in reason
+    assert "Xid" in reason
+    assert "gpu:1" not in after.faults
+
+
+def test_transient_error_is_a_fault_and_the_counter_catches_up() -> None:
     gpus = three_gpus()[:1]
     sensor = sensor_for(gpus)
-    gpus[0].errors["nvmlDeviceGetTotalEnergyConsumption"] = fn.NVMLError_GpuIsLost()
-    with pytest.raises(SensorError, match="GPU is lost") as info:
-        sensor.read()
-    assert "Xid" in (info.value.hint or "")
+    before = sensor.read()
+    gpus[0].fail_next["nvmlDeviceGetTotalEnergyConsumption"] = [fn.NVMLError(fn.NVML_ERROR_UNKNOWN)]
+    add_mj(gpus[0], 4_000)
+    assert sensor.read().energy_j["gpu:0"] == before.energy_j["gpu:0"]
+    add_mj(gpus[0], 1_000)
+    after = sensor.read()
+    assert after.energy_j["gpu:0"] - before.energy_j["gpu:0"] == pytest.approx(5.0)
+    assert after.faults["gpu:0"][0] == 1
 
 
-def test_non_nvml_errors_are_not_swallowed() -> None:
+def test_counter_not_supported_mid_run_falls_back_to_power() -> None:
+    clock = Clock()
+    gpus = [FakeGpu(uuid=UUIDS[0], energy_mj=0, power_mw=200_000)]
+    sensor = sensor_for(gpus, clock=clock)
+    assert not sensor.needs_polling
+    clock.now += 1.0
+    add_mj(gpus[0], 150_000)
+    assert sensor.read().energy_j["gpu:0"] == pytest.approx(150.0)
+    gpus[0].errors["nvmlDeviceGetTotalEnergyConsumption"] = fn.NVMLError_NotSupported()
+    clock.now += 2.0
+    switched = sensor.read()
+    assert switched.energy_j["gpu:0"] == pytest.approx(150.0)
+    assert "power samples" in switched.faults["gpu:0"][1]
+    assert sensor.needs_polling
+    clock.now += 2.0
+    assert sensor.read().energy_j["gpu:0"] == pytest.approx(150.0 + 400.0)
+
+
+def test_power_query_errors_never_fail_a_counter_gpu() -> None:
+    # F15: power is a courtesy on counter GPUs; any error there used to fail the read.
+    class BoomError(RuntimeError):
+        pass
+
+    gpus = three_gpus()[:2]
+    sensor = sensor_for(gpus)
+    gpus[0].errors["nvmlDeviceGetPowerUsage"] = fn.NVMLError(fn.NVML_ERROR_UNKNOWN)
+    gpus[1].errors["nvmlDeviceGetPowerUsage"] = BoomError()
+    add_mj(gpus[0], 1_000)
+    reading = sensor.read()
+    assert reading.power_w == {}
+    assert reading.faults == {}
+    assert reading.energy_j["gpu:0"] == pytest.approx(11.0)
+
+
+def test_non_nvml_errors_from_the_energy_query_are_not_swallowed() -> None:
     class BoomError(RuntimeError):
         pass
 
     gpus = three_gpus()[:1]
     sensor = sensor_for(gpus)
-    gpus[0].errors["nvmlDeviceGetPowerUsage"] = BoomError()  # type: ignore[assignment]
+    gpus[0].errors["nvmlDeviceGetTotalEnergyConsumption"] = BoomError()
     with pytest.raises(BoomError):
         sensor.read()
+
+
+def test_implausible_power_of_a_sampled_gpu_is_a_fault() -> None:
+    clock = Clock()
+    gpus = [FakeGpu(uuid=UUIDS[0], energy_mj=None, power_mw=100_000)]
+    sensor = sensor_for(gpus, clock=clock)
+    clock.now += 1.0
+    gpus[0].power_mw = 65_535_000
+    reading = sensor.read()
+    assert reading.energy_j["gpu:0"] == 0.0
+    assert "not plausible" in reading.faults["gpu:0"][1]
 
 
 def test_close_shuts_nvml_down_once() -> None:
@@ -214,7 +300,7 @@ def test_failed_discovery_still_shuts_nvml_down() -> None:
 
 def test_failed_first_read_still_shuts_nvml_down() -> None:
     module = FakeNvml(three_gpus())
-    module.gpus[1].errors["nvmlDeviceGetPowerUsage"] = fn.NVMLError_GpuIsLost()
+    module.gpus[1].errors["nvmlDeviceGetTotalEnergyConsumption"] = fn.NVMLError_GpuIsLost()
     with pytest.raises(SensorError, match="GPU is lost"):
         NvmlSensor(nvml_module=module, environ={})
     assert module.init_count == 0
@@ -236,7 +322,7 @@ def attribution_gpus() -> list[FakeGpu]:
 
 
 def test_attribution_rules(attribution_gpus: list[FakeGpu]) -> None:
-    sensor = sensor_for(attribution_gpus)
+    sensor = sensor_for(attribution_gpus, pid_exists=lambda pid: True)
     shares = sensor.attribution({100, 101})
     assert shares == {
         "gpu:0": 0.0,
@@ -245,8 +331,9 @@ def test_attribution_rules(attribution_gpus: list[FakeGpu]) -> None:
         "gpu:3": pytest.approx(40 / 100),
         "gpu:4": None,
     }
-    # Samples already consumed are not counted twice: no new sample -> NOT_FOUND -> None.
-    assert sensor.attribution({100, 101})["gpu:3"] is None
+    # No new sample since the last call -> NOT_FOUND: the last measured share holds
+    # (F12: it used to read None, which blanked attribution).
+    assert sensor.attribution({100, 101})["gpu:3"] == pytest.approx(0.4)
     attribution_gpus[3].util_samples = [(100, 20, 5), (200, 21, 15)]
     assert sensor.attribution({100})["gpu:3"] == pytest.approx(0.25)
 
@@ -284,7 +371,103 @@ def test_probe_no_gpus() -> None:
 
 def test_probe_never_raises_on_unexpected_errors() -> None:
     module = FakeNvml(three_gpus())
-    module.gpus[0].errors["nvmlDeviceGetName"] = RuntimeError("weird")  # type: ignore[assignment]
+    module.gpus[0].errors["nvmlDeviceGetName"] = RuntimeError("weird")
     probe = probe_nvml(module, environ={})
     assert not probe.available
     assert "weird" in probe.reason
+
+
+def test_library_mismatch_in_the_process_query_is_an_unknown_share() -> None:
+    # F13: NVMLLibraryMismatchError is not an NVMLError and used to escape.
+    gpus = [FakeGpu(uuid=UUIDS[0], pids=[1])]
+    sensor = sensor_for(gpus)
+    gpus[0].errors["nvmlDeviceGetComputeRunningProcesses"] = fn.driver_535_98_mismatch()
+    assert sensor.attribution({1}) == {"gpu:0": None}
+
+
+def test_host_pids_seen_from_a_container_are_unknown_not_zero() -> None:
+    # F7: NVML lists host PIDs; in a container they are not in /proc.
+    gpus = [FakeGpu(uuid=UUIDS[0], pids=[812345]), FakeGpu(uuid=UUIDS[1], pids=[4242])]
+    visible = {4242}
+    sensor = sensor_for(gpus, pid_exists=lambda pid: pid in visible)
+    assert sensor.attribution({7, 8}) == {"gpu:0": None, "gpu:1": 0.0}
+
+
+def test_utilisation_pids_of_another_namespace_are_unknown() -> None:
+    # Process list in the container's namespace, samples in the host's (HAMi-core#112).
+    gpus = [FakeGpu(uuid=UUIDS[0], pids=[7, 300], util_samples=[(812345, 5, 90), (9999, 6, 10)])]
+    sensor = sensor_for(gpus, pid_exists=lambda pid: True)
+    assert sensor.attribution({7}) == {"gpu:0": None}
+
+
+def test_devices_the_cgroup_hides_are_skipped_and_not_numbered() -> None:
+    # F14: "Insufficient Permissions" on one device used to lose every GPU.
+    gpus = three_gpus()[:2]
+    gpus[0].open_error = fn.NVMLError_NoPermission()
+    sensor = sensor_for(gpus)
+    comps = sensor.components()
+    assert [c.id for c in comps] == ["gpu:0"]
+    assert UUIDS[1] in comps[0].basis
+    assert any("NVML device 0" in n and "Insufficient Permissions" in n for n in sensor.notes)
+
+
+def test_mig_instance_measures_its_parent_gpu_shared_and_unattributed() -> None:
+    # F17: a MIG-only CUDA_VISIBLE_DEVICES used to measure nothing and say nothing.
+    gpus = three_gpus()[:2]
+    gpus[1].mig_uuids = ["MIG-1111", "MIG-2222"]
+    gpus[1].pids = [1]
+    sensor = sensor_for(gpus, "MIG-2222")
+    comps = sensor.components()
+    assert [c.id for c in comps] == ["gpu:0"]
+    assert UUIDS[1] in comps[0].basis
+    assert "MIG" in comps[0].basis
+    assert any("MIG" in w and "gpu:0" in w for w in sensor.warnings)
+    assert sensor.attribution({1}) == {"gpu:0": None}
+
+
+def test_unknown_mig_instance_stops_the_list_with_a_note() -> None:
+    sensor = sensor_for(three_gpus(), "0,MIG-9999,1")
+    assert [c.id for c in sensor.components()] == ["gpu:0"]
+    assert any("MIG-9999" in n for n in sensor.notes)
+
+
+def test_gpu_in_mig_mode_is_flagged_even_without_a_mig_entry() -> None:
+    gpus = three_gpus()[:1]
+    gpus[0].mig_uuids = ["MIG-1111"]
+    gpus[0].pids = [1]
+    sensor = sensor_for(gpus)
+    assert sensor.attribution({1}) == {"gpu:0": None}
+    assert sensor.warnings
+
+
+def test_superchip_counter_is_a_module_not_a_gpu() -> None:
+    # F9: GH200's counter covers GPU, CPU and memory.
+    sensor = sensor_for([FakeGpu(name="NVIDIA GH200 480GB", uuid=UUIDS[0])])
+    (comp,) = sensor.components()
+    assert comp.kind == "module"
+    assert "CPU" in comp.basis
+    assert any("superchip" in w for w in sensor.warnings)
+
+
+def test_mixed_models_without_pci_bus_order_warn() -> None:
+    assert sensor_for(three_gpus()).warnings
+    env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
+    sensor = NvmlSensor(nvml_module=FakeNvml(three_gpus()), environ=env)
+    assert sensor.warnings == []
+
+
+def test_counter_specs_state_width_resolution_and_update_period() -> None:
+    specs = {s.component_id: s for s in sensor_for(three_gpus()).counter_specs()}
+    assert specs["gpu:0"].width_bits == 64
+    assert specs["gpu:0"].resolution_j == pytest.approx(1e-3)
+    assert specs["gpu:0"].update_period_s == pytest.approx(0.1)
+    assert specs["gpu:0"].attribution
+    assert specs["gpu:2"].width_bits is None
+    assert specs["gpu:2"].source.startswith("sampled")
+
+
+@pytest.mark.parametrize("driver", ["535.98", "535.43"])
+def test_broken_process_queries_of_r535_drivers_give_unknown_shares(driver: str) -> None:
+    gpus = [FakeGpu(uuid=UUIDS[0], pids=[os.getpid()])]
+    sensor = NvmlSensor(nvml_module=FakeNvml(gpus, driver=driver), environ={})
+    assert sensor.attribution({os.getpid()}) == {"gpu:0": None}

@@ -45,11 +45,37 @@ def test_core_uncore_and_psys_are_not_components(tree: FakePowercap) -> None:
     assert [c.id for c in sensor.components()] == ["cpu:package-0"]
 
 
-def test_multi_die_packages_get_one_component_per_die(tree: FakePowercap) -> None:
-    tree.add_top_zone("package-0-die-1")
-    tree.add_top_zone("package-0-die-0")
+def test_distinct_die_counters_get_one_component_per_die(tree: FakePowercap) -> None:
+    # Cascade Lake-AP: each die has its own counter.
+    tree.add_multi_die_package(0, 2, mirrored=False)
     ids = [c.id for c in RaplSensor(tree.root, reader=tree.reader).components()]
     assert ids == ["cpu:package-0-die-0", "cpu:package-0-die-1"]
+
+
+def test_mirrored_die_zones_are_counted_once(tree: FakePowercap) -> None:
+    # F2: AMD multi-die sockets mirror one counter in every die zone; summing them
+    # reported 136 J for a socket that used 68 J (this test asserted that before).
+    tree.add_multi_die_package(0, 2)
+    tree.add_multi_die_package(1, 4, energy_uj=5_000_000_000)
+    sensor = RaplSensor(tree.root, reader=tree.reader)
+    assert [c.id for c in sensor.components()] == ["cpu:package-0", "cpu:package-1"]
+    assert "counted once" in sensor.components()[0].basis
+    assert any("package-1-die-3" in n for n in sensor.notes)
+    before = sensor.read()
+    tree.advance("cpu:package-0", 68_000_000)
+    tree.advance("cpu:package-1", 12_000_000)
+    after = sensor.read()
+    total = sum(after.energy_j.values()) - sum(before.energy_j.values())
+    assert total == pytest.approx(80.0)
+
+
+def test_flat_links_and_mmio_duplicates_are_not_counted(tree: FakePowercap) -> None:
+    tree.add_package(0, uncore=True)
+    tree.add_flat_links()
+    tree.add_mmio_duplicate("cpu:package-0")
+    assert (tree.root / "intel-rapl:0:0").is_symlink()
+    sensor = RaplSensor(tree.root, reader=tree.reader)
+    assert [c.id for c in sensor.components()] == ["cpu:package-0", "dram:package-0"]
 
 
 def test_amd_rapl_prefix_is_accepted(tmp_path: Path) -> None:
@@ -110,12 +136,30 @@ def test_permission_denied_names_the_fix(tree: FakePowercap) -> None:
     assert "side channel" in hint
 
 
-def test_permission_lost_after_start_raises_on_read(tree: FakePowercap) -> None:
+def test_permission_lost_after_start_is_a_fault_and_other_zones_still_count(
+    tree: FakePowercap,
+) -> None:
     tree.add_package(0)
     sensor = RaplSensor(tree.root, reader=tree.reader)
+    before = sensor.read()
     tree.deny("dram:package-0")
-    with pytest.raises(SensorPermissionError):
-        sensor.read()
+    tree.advance("cpu:package-0", 9_000_000)
+    after = sensor.read()
+    assert after.energy_j["cpu:package-0"] - before.energy_j["cpu:package-0"] == pytest.approx(9)
+    assert after.energy_j["dram:package-0"] == before.energy_j["dram:package-0"]
+    count, reason = after.faults["dram:package-0"]
+    assert count == 1
+    assert "permission denied" in reason
+    assert "CVE-2020-8694" in reason
+
+
+def test_counter_specs_give_width_and_energy_unit(tree: FakePowercap) -> None:
+    tree.add_package(0)
+    specs = RaplSensor(tree.root, reader=tree.reader).counter_specs()
+    assert [s.width_bits for s in specs] == [32, 32]
+    assert specs[0].resolution_j == pytest.approx(61.035e-6, rel=1e-4)
+    assert specs[0].attribution
+    assert not specs[1].attribution
 
 
 def test_garbage_counter_is_a_sensor_error(tree: FakePowercap) -> None:

@@ -6,6 +6,17 @@ RAPL is missing or unreadable, RAM when RAPL has no DRAM zone). Every
 backend that is skipped says why and what would enable it, which is what
 ``wattlens doctor`` prints. Nothing is probed at import; the first
 :func:`default_discovery` call probes once per process.
+
+Three cross-backend rules:
+
+- When NVML found GPUs, AMD GPUs are ``gpu:amd:N`` so that the ids of two
+  vendors never collide (an AMD iGPU next to an NVIDIA dGPU).
+- A superchip module counter (GH200, GB200: ``kind == "module"``) already
+  covers the CPU and memory, so the model does not add them again.
+- GPU device nodes without a working backend (``/dev/nvidia0`` without NVML,
+  ``/dev/kfd`` without AMD SMI) give a warning for every measurement: the
+  GPUs exist but are not measured. With ROCm PyTorch, ``import torch`` before
+  ``amdsmi`` can hide every GPU from AMD SMI (pytorch/pytorch#186516).
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ class Discovery:
 
     sensors: tuple[Sensor, ...]
     probes: tuple[Probe, ...]
+    warnings: tuple[str, ...] = ()
+    """What every measurement with these sensors must say (unmeasured GPUs)."""
 
 
 def _try(
@@ -50,19 +63,39 @@ def discover(
     nvml_module: Any | None = None,
     amdsmi_module: Any | None = None,
     use_model: bool = True,
+    dev_root: Path = Path("/dev"),
 ) -> Discovery:
-    """Probe every backend in order and build the sensors to measure with."""
+    """Probe every backend in order and build the sensors to measure with.
+
+    Args:
+        rapl_root: The powercap class directory (tests pass a fake tree).
+        rapl_reader: Reads one sysfs file (tests simulate permissions).
+        nvml_module: A module with the ``pynvml`` API (tests pass a fake).
+        amdsmi_module: A module with the ``amdsmi`` API (tests pass a fake).
+        use_model: Model what no sensor covers.
+        dev_root: Where the GPU device nodes are (``/dev``).
+    """
     from wattlens.sensors import amdsmi as amd
     from wattlens.sensors import nvml, rapl
 
     sensors: list[Sensor] = []
     probes: list[Probe] = []
+    warnings: list[str] = []
 
     # GPU backends are started once: the probe and the sensor come from the same start.
-    for sensor, report in (nvml.open_nvml(nvml_module), amd.open_amdsmi(amdsmi_module)):
-        probes.append(report)
-        if sensor is not None:
-            sensors.append(sensor)
+    nv, report = nvml.open_nvml(nvml_module)
+    probes.append(report)
+    if nv is not None:
+        sensors.append(nv)
+    elif _has_nodes(dev_root, "nvidia[0-9]*"):
+        warnings.append(f"NVIDIA GPUs are present but not measured: {report.reason}")
+    prefix = "gpu:amd" if nv is not None else "gpu"
+    amd_sensor, report = amd.open_amdsmi(amdsmi_module, id_prefix=prefix)
+    probes.append(report)
+    if amd_sensor is not None:
+        sensors.append(amd_sensor)
+    elif _has_nodes(dev_root, "kfd"):
+        warnings.append(f"AMD GPUs are present but not measured: {report.reason}")
 
     root = rapl_root or rapl.DEFAULT_ROOT
     cpu, report = _try(
@@ -71,12 +104,13 @@ def discover(
         lambda: rapl.RaplSensor(root, reader=rapl_reader),
     )
     probes.append(report)
-    kinds = set()
     if cpu is not None:
         sensors.append(cpu)
-        kinds = {c.kind for c in cpu.components()}
+    kinds = {c.kind for s in sensors for c in s.components()}
 
-    need_cpu, need_ram = "cpu" not in kinds, "dram" not in kinds
+    # A superchip module counter covers CPU and memory already (ml-energy/zeus#172).
+    need_cpu = not kinds & {"cpu", "module"}
+    need_ram = not kinds & {"dram", "module"}
     if use_model and (need_cpu or need_ram):
         from wattlens.sensors.model import ModelSensor
 
@@ -92,7 +126,7 @@ def discover(
                     "measure on Linux, or with an NVIDIA or AMD GPU sensor",
                 )
             )
-            return Discovery(tuple(sensors), tuple(probes))
+            return Discovery(tuple(sensors), tuple(probes), tuple(warnings))
         covered = " and ".join(p for p, n in (("CPU", need_cpu), ("RAM", need_ram)) if n)
         probes.append(
             Probe(
@@ -106,7 +140,14 @@ def discover(
             )
         )
         sensors.append(model)
-    return Discovery(tuple(sensors), tuple(probes))
+    return Discovery(tuple(sensors), tuple(probes), tuple(warnings))
+
+
+def _has_nodes(dev_root: Path, pattern: str) -> bool:
+    try:
+        return any(dev_root.glob(pattern))
+    except OSError:
+        return False
 
 
 _default: Discovery | None = None

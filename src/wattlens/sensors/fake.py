@@ -20,12 +20,27 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from wattlens.sensors.base import Component, ComponentKind, Method, Reading
 
-if TYPE_CHECKING:
-    from wattlens.measurement import Measurement
+
+class _Point(Protocol):
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def power_w(self) -> Mapping[str, float]: ...
+
+
+class _Recorded(Protocol):
+    """A stored run (a ``wattlens.measurement.Measurement``), described by shape: the
+    measurement layer sits above the sensors, which never import it."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def timeline(self) -> Sequence[_Point] | None: ...
+
 
 _KINDS: tuple[ComponentKind, ...] = ("gpu", "cpu", "dram", "ram")
 
@@ -50,6 +65,7 @@ class FakeSensor:
         clock: monotonic clock in seconds (inject one to make tests exact).
         attributed_share: fraction of each component's energy attributed to
             the measured process tree (``None``: not known).
+        max_read_interval_s: the read cadence to declare (``None``: none needed).
     """
 
     def __init__(
@@ -62,6 +78,7 @@ class FakeSensor:
         attributed_share: float | None = None,
         name: str = "fake",
         needs_polling: bool = False,
+        max_read_interval_s: float | None = None,
     ) -> None:
         if (power_w is None) == (energy_j is None):
             raise ValueError("give exactly one of power_w or energy_j")
@@ -82,6 +99,7 @@ class FakeSensor:
         self._share = attributed_share
         self.name = name
         self.needs_polling = needs_polling
+        self.max_read_interval_s = max_read_interval_s
         self.closed = False
         self.reads = 0
 
@@ -127,6 +145,7 @@ class ReplaySensor:
 
     name = "replay"
     needs_polling = False
+    max_read_interval_s: float | None = None
 
     def __init__(
         self,
@@ -157,7 +176,7 @@ class ReplaySensor:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_measurement(cls, measurement: Measurement, **kwargs: Any) -> ReplaySensor:
+    def from_measurement(cls, measurement: _Recorded, **kwargs: Any) -> ReplaySensor:
         """Replay the timeline of a stored measurement (``wattlens run --timeline``)."""
         if not measurement.timeline:
             raise ValueError(f"run {measurement.run_id} has no timeline: record with --timeline")

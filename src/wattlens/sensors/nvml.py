@@ -8,23 +8,29 @@ Per GPU, the best source wins:
 
 - ``counter``: ``nvmlDeviceGetTotalEnergyConsumption``, millijoules since the
   driver was loaded (NVML API reference; Volta and newer). A 64-bit count
-  that does not wrap in practice; a driver reload resets it, which
-  :class:`~wattlens.sensors.wrap.WrapAccumulator` absorbs.
+  that does not wrap in practice. A driver reload resets it but also
+  invalidates the handles, so a decrease is a glitch
+  (:class:`~wattlens.sensors.counters.GpuCounter`).
 - ``sampled``: ``nvmlDeviceGetPowerUsage`` (milliwatts), integrated with the
   trapezoid rule between successive :meth:`NvmlSensor.read` calls, so the
   meter must poll (``needs_polling``). On Ampere (except GA100) and newer the
   driver returns power averaged over one second (NVML API reference,
-  ``nvmlDeviceGetPowerUsage``), which smooths but does not bias the integral.
+  ``nvmlDeviceGetPowerUsage``): a trailing mean that lags the load by about
+  half a second, which shifts the energy of windows of a few seconds.
 
 GPU numbering follows what the user's CUDA program sees: with
 ``CUDA_VISIBLE_DEVICES=2,0`` component ``gpu:0`` is NVML device 2. Entries
 may be indices or ``GPU-`` UUIDs (or unique UUID prefixes, as CUDA accepts);
-as in CUDA, the list stops at the first entry that names no device. ``MIG-``
-entries are ignored with a note in :attr:`NvmlSensor.notes`: NVML reports
-energy for the whole physical GPU, not for one MIG instance. CUDA orders
+as in CUDA, the list stops at the first entry that names no device. A
+``MIG-`` entry is measured as its parent GPU: NVML reports energy for the
+whole physical GPU, not for one MIG instance, so the component says it is
+shared, cannot be attributed, and every measurement warns. Devices that
+this process may not open (a cgroup hiding some ``/dev/nvidia*``) are
+skipped with a note and not numbered, as CUDA does not see them. CUDA orders
 devices fastest-first unless ``CUDA_DEVICE_ORDER=PCI_BUS_ID``; NVML orders by
 PCI bus, so on machines with mixed GPU models set ``CUDA_DEVICE_ORDER=PCI_BUS_ID``
-for the indices to agree (CUDA C Programming Guide, "CUDA Environment Variables").
+for the indices to agree (CUDA C Programming Guide, "CUDA Environment Variables");
+measurements warn when the GPUs differ and the variable is not set.
 
 Every NVML error goes through one table, :data:`_NVML_ERRORS`, into
 :class:`~wattlens.errors.SensorError` or
@@ -37,12 +43,19 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wattlens.errors import SensorError, SensorPermissionError
 from wattlens.sensors.base import Component, Probe, Reading, probe_and_close, start_sensor
-from wattlens.sensors.wrap import WrapAccumulator
+from wattlens.sensors.counters import (
+    MAX_PLAUSIBLE_W,
+    CounterSpec,
+    FaultLog,
+    GpuCounter,
+    PowerIntegral,
+    read_parts,
+)
 
 INSTALL_HINT = "install the NVIDIA extra: pip install 'wattlens[nvidia]'"
 
@@ -67,7 +80,8 @@ _NVML_ERRORS: dict[str, tuple[type[SensorError], str]] = {
     ),
     "NVMLError_NotSupported": (
         SensorError,
-        "this GPU or driver does not support the query (total energy needs Volta or newer)",
+        "this GPU, its mode (MIG, vGPU) or the driver does not support the query "
+        "(the total-energy counter needs Volta or newer)",
     ),
     "NVMLError_GpuIsLost": (
         SensorError,
@@ -124,6 +138,13 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# Superchips whose NVML energy counter covers the whole module (GPU, CPU and
+# memory): "On GH200 … the cumulative energy counter is for the entire
+# chip/module, which includes not only the GPU, but also CPU, memory"
+# (ml-energy/zeus#172).
+_MODULE_NAMES = ("GH200", "GB200", "GB300")
+
+
 @dataclass
 class _Gpu:
     index: int
@@ -134,15 +155,27 @@ class _Gpu:
     uuid: str
     has_counter: bool
     component: Component
-    accumulator: WrapAccumulator | None = None
-    last_power_w: float | None = None
-    last_time_s: float | None = None
-    sampled_j: float = 0.0
+    counter: GpuCounter | None = None
+    sampled: PowerIntegral = field(default_factory=PowerIntegral)
     last_util_timestamp_us: int = 0
+    last_share: float | None = None
+    """The last SM share measured on a shared GPU, kept while the driver has no new sample."""
+    mig: bool = False
+    """A MIG instance (or a GPU in MIG mode): the whole GPU is measured, not attributable."""
+    power_limit_w: float | None = None
+
+    @property
+    def energy_j(self) -> float:
+        return self.counter.total_j if self.counter is not None else self.sampled.total_j
 
 
 def visible_nvml_indices(
-    value: str | None, uuids: list[str], notes: list[str] | None = None
+    value: str | None,
+    uuids: list[str],
+    notes: list[str] | None = None,
+    *,
+    mig_parent: Callable[[str], int | None] | None = None,
+    mig: set[int] | None = None,
 ) -> list[int]:
     """Map ``CUDA_VISIBLE_DEVICES`` to NVML indices, in the order CUDA numbers them.
 
@@ -150,6 +183,10 @@ def visible_nvml_indices(
         value: The variable's value, or ``None`` when unset (all devices).
         uuids: The UUID of each NVML device, by NVML index (``GPU-…``).
         notes: Where to append a note for every entry that is ignored.
+        mig_parent: Resolves a ``MIG-`` UUID to the index of its parent GPU
+            (``None`` when it names no instance); without it MIG entries are
+            ignored with a note.
+        mig: Where to add the positions (CUDA indices) that are MIG instances.
 
     Returns:
         NVML indices; position ``i`` in the list is what CUDA calls device ``i``.
@@ -162,14 +199,18 @@ def visible_nvml_indices(
         entry = raw.strip()
         if not entry:
             break
-        if entry.startswith("MIG-"):
-            notes.append(
-                f"CUDA_VISIBLE_DEVICES entry {entry} ignored: NVML measures whole GPUs, "
-                "not MIG instances"
-            )
-            continue
         index: int | None = None
-        if entry.lstrip("-").isdigit():
+        if entry.startswith("MIG-"):
+            if mig_parent is None:
+                notes.append(
+                    f"CUDA_VISIBLE_DEVICES entry {entry} ignored: NVML measures whole GPUs, "
+                    "not MIG instances"
+                )
+                continue
+            index = mig_parent(entry)
+            if index is not None and index not in chosen and mig is not None:
+                mig.add(len(chosen))
+        elif entry.lstrip("-").isdigit():
             number = int(entry)
             index = number if 0 <= number < len(uuids) else None
         else:
@@ -185,13 +226,25 @@ def visible_nvml_indices(
     return chosen
 
 
+def _pid_exists(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
+
+
 class NvmlSensor:
     """Cumulative energy of every visible NVIDIA GPU.
+
+    After the first read, a failing GPU never fails a read: its energy is held
+    at the last good value and the failure is counted in ``Reading.faults``
+    (the meter marks the window ``partial``). A counter that turns
+    ``NOT_SUPPORTED`` mid-run (a MIG or vGPU change) hands over to power
+    sampling from its last value.
 
     Args:
         nvml_module: A module with the ``pynvml`` API; default imports ``pynvml``.
         environ: Where to read ``CUDA_VISIBLE_DEVICES`` (default ``os.environ``).
         clock: Seconds, monotonic; injectable so tests can integrate a known trace.
+        pid_exists: Whether a process id exists in this PID namespace (default:
+            ``/proc/<pid>`` exists); injectable for tests.
 
     Raises:
         SensorError: If NVML cannot start, no GPU is visible, or a GPU reports
@@ -202,6 +255,8 @@ class NvmlSensor:
     name = "nvml"
     needs_polling: bool
     """True when any GPU is power-only (``sampled``)."""
+    # 64-bit millijoule counters: 2**64 mJ never wraps in practice (sensors/wrap.py).
+    max_read_interval_s: float | None = None
 
     def __init__(
         self,
@@ -209,20 +264,26 @@ class NvmlSensor:
         nvml_module: Any | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        pid_exists: Callable[[int], bool] = _pid_exists,
     ) -> None:
         self._nvml = nvml_module if nvml_module is not None else _load_pynvml()
         self._clock = clock
+        self._pid_exists = pid_exists
         env = os.environ if environ is None else environ
         self._lock = threading.Lock()
         self._open = False
+        self._faults = FaultLog()
         self.notes: list[str] = []
         """Why devices or entries were skipped, for ``wattlens doctor``."""
+        self.warnings: list[str] = []
+        """What every measurement with this sensor must say (MIG, superchip modules)."""
         self._call("start", self._nvml.nvmlInit)
         self._open = True
         try:
             self._gpus = self._discover(env.get("CUDA_VISIBLE_DEVICES"))
+            self._note_device_order(env.get("CUDA_DEVICE_ORDER"))
             self.needs_polling = any(not gpu.has_counter for gpu in self._gpus)
-            self.read()  # anchor the sampled integrals and the counters
+            self._read(strict=True)  # anchor the sampled integrals and the counters
         except BaseException:
             self.close()  # NVML is reference-counted: never leak an init
             raise
@@ -235,14 +296,64 @@ class NvmlSensor:
                 raise _nvml_error(exc, action) from exc
             raise
 
-    def _discover(self, visible: str | None) -> list[_Gpu]:
+    def _open_devices(self) -> list[tuple[int, Any, str]]:
+        """(NVML index, handle, UUID) of every device this process may open."""
         nvml = self._nvml
         count = int(self._call("count GPUs", nvml.nvmlDeviceGetCount))
-        handles = [self._call("open GPU", nvml.nvmlDeviceGetHandleByIndex, i) for i in range(count)]
-        uuids = [_text(self._call("read GPU UUID", nvml.nvmlDeviceGetUUID, h)) for h in handles]
+        opened: list[tuple[int, Any, str]] = []
+        for i in range(count):
+            try:
+                handle = nvml.nvmlDeviceGetHandleByIndex(i)
+                uuid = _text(nvml.nvmlDeviceGetUUID(handle))
+            except Exception as exc:
+                if not _is_nvml_error(nvml, exc):
+                    raise
+                # A cgroup that denies some /dev/nvidia* makes NVML answer "Insufficient
+                # Permissions" for them (NVIDIA/nvidia-docker#393); CUDA does not see them
+                # either, so they are not numbered.
+                self.notes.append(f"NVML device {i} skipped: {exc}")
+                continue
+            opened.append((i, handle, uuid))
+        return opened
+
+    def _mig_parent(self, opened: list[tuple[int, Any, str]]) -> Callable[[str], int | None]:
+        nvml = self._nvml
+        uuids = [u for _, _, u in opened]
+
+        def parent(entry: str) -> int | None:
+            # nvmlDeviceGetHandleByUUID takes "the UUID of the target GPU or MIG
+            # instance"; nvmlDeviceGetDeviceHandleFromMigDeviceHandle gives its GPU.
+            try:
+                instance = nvml.nvmlDeviceGetHandleByUUID(entry)
+                handle = nvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(instance)
+                uuid = _text(nvml.nvmlDeviceGetUUID(handle))
+            except Exception:  # an unknown instance, or a driver without MIG
+                return None
+            return uuids.index(uuid) if uuid in uuids else None
+
+        return parent
+
+    def _in_mig_mode(self, handle: Any) -> bool:
+        getter = getattr(self._nvml, "nvmlDeviceGetMigMode", None)
+        if getter is None:
+            return False
+        try:
+            current, _pending = getter(handle)
+        except Exception:  # NotSupported on GPUs without MIG
+            return False
+        return bool(current)
+
+    def _discover(self, visible: str | None) -> list[_Gpu]:
+        nvml = self._nvml
+        opened = self._open_devices()
+        uuids = [u for _, _, u in opened]
+        mig_positions: set[int] = set()
+        chosen = visible_nvml_indices(
+            visible, uuids, self.notes, mig_parent=self._mig_parent(opened), mig=mig_positions
+        )
         gpus: list[_Gpu] = []
-        for user_index, nvml_index in enumerate(visible_nvml_indices(visible, uuids, self.notes)):
-            handle = handles[nvml_index]
+        for user_index, position in enumerate(chosen):
+            nvml_index, handle, uuid = opened[position]
             name = _text(self._call("read GPU name", nvml.nvmlDeviceGetName, handle))
             has_counter = self._probe(nvml.nvmlDeviceGetTotalEnergyConsumption, handle)
             if not has_counter and not self._probe(nvml.nvmlDeviceGetPowerUsage, handle):
@@ -250,15 +361,33 @@ class NvmlSensor:
                     f"gpu:{user_index} ({name}) reports neither total energy nor power: skipped"
                 )
                 continue
-            where = f"NVML device {nvml_index} ({uuids[nvml_index]})"
+            cid = f"gpu:{user_index}"
+            where = f"NVML device {nvml_index} ({uuid})"
             basis = (
                 f"nvmlDeviceGetTotalEnergyConsumption counter, {where}"
                 if has_counter
                 else f"nvmlDeviceGetPowerUsage integrated by the trapezoid rule, {where}"
             )
+            mig = user_index in mig_positions or self._in_mig_mode(handle)
+            if mig:
+                basis += "; the GPU is partitioned (MIG): the whole GPU's energy, shared"
+                self.warnings.append(
+                    f"{cid} is a MIG partition of {name}: NVML reports the whole GPU's "
+                    "energy, shared with the other partitions, and cannot attribute it"
+                )
+            module = any(n in name for n in _MODULE_NAMES)
+            if module:
+                basis += (
+                    "; a superchip: the counter covers the module (GPU, CPU and memory), "
+                    "so CPU and RAM are not added again"
+                )
+                self.warnings.append(
+                    f"{cid} ({name}) is a superchip module: its energy includes the CPU "
+                    "and memory of the module, not the GPU alone"
+                )
             component = Component(
-                id=f"gpu:{user_index}",
-                kind="gpu",
+                id=cid,
+                kind="module" if module else "gpu",
                 name=name,
                 method="counter" if has_counter else "sampled",
                 sensor="nvml",
@@ -270,10 +399,11 @@ class NvmlSensor:
                     nvml_index=nvml_index,
                     handle=handle,
                     name=name,
-                    uuid=uuids[nvml_index],
+                    uuid=uuid,
                     has_counter=has_counter,
                     component=component,
-                    accumulator=WrapAccumulator(None) if has_counter else None,
+                    counter=GpuCounter(1e-3) if has_counter else None,
+                    mig=mig,
                 )
             )
         if not gpus:
@@ -284,6 +414,17 @@ class NvmlSensor:
                 or "check `nvidia-smi -L` and the CUDA_VISIBLE_DEVICES variable",
             )
         return gpus
+
+    def _note_device_order(self, order: str | None) -> None:
+        # CUDA numbers fastest-first unless CUDA_DEVICE_ORDER=PCI_BUS_ID; NVML by PCI bus.
+        # With one GPU model both orders agree; with several they may not.
+        names = {gpu.name for gpu in self._gpus}
+        if len(names) > 1 and order != "PCI_BUS_ID":
+            self.warnings.append(
+                "GPUs of different models and CUDA_DEVICE_ORDER is not PCI_BUS_ID: CUDA may "
+                "number them differently from NVML, so gpu:N may not be the GPU your program "
+                "calls device N (set CUDA_DEVICE_ORDER=PCI_BUS_ID)"
+            )
 
     def _probe(self, fn: Any, handle: Any) -> bool:
         """Whether a query works on this GPU; only NotSupported means 'no'."""
@@ -301,71 +442,140 @@ class NvmlSensor:
         """One component per measured GPU, ordered by the index the user sees."""
         return [gpu.component for gpu in self._gpus]
 
+    def _power_limit_w(self, gpu: _Gpu) -> float | None:
+        getter = getattr(self._nvml, "nvmlDeviceGetEnforcedPowerLimit", None)
+        if getter is None:
+            return None
+        try:
+            return float(getter(gpu.handle)) / 1e3  # mW
+        except Exception:  # NotSupported on some boards: the limit is then unknown
+            return None
+
+    def counter_specs(self) -> list[CounterSpec]:
+        """Width, resolution, update period and power limit of each GPU's energy source."""
+        specs = []
+        for gpu in self._gpus:
+            if gpu.has_counter:
+                specs.append(
+                    CounterSpec(
+                        gpu.component.id,
+                        "counter: nvmlDeviceGetTotalEnergyConsumption (mJ)",
+                        64,
+                        1e-3,
+                        0.1,
+                        # The only published figure: "energy readings are updated every
+                        # 20-100 ms" (PETSc PetscLogGpuEnergyMeter docs); the upper end.
+                        "20-100 ms, PETSc PetscLogGpuEnergyMeter documentation",
+                        not gpu.mig,
+                        self._power_limit_w(gpu),
+                    )
+                )
+            else:
+                specs.append(
+                    CounterSpec(
+                        gpu.component.id,
+                        "sampled: nvmlDeviceGetPowerUsage (mW)",
+                        None,
+                        None,
+                        None,
+                        "power averaged over 1 s on Ampere (except GA100) and newer "
+                        "(NVML API reference); energy resolution depends on the polling",
+                        not gpu.mig,
+                        self._power_limit_w(gpu),
+                    )
+                )
+        return specs
+
     def read(self) -> Reading:
         """Read every GPU now.
 
         Counter GPUs report the driver's energy counter (mJ → J); power-only
         GPUs add the trapezoid ``(P_prev + P_now) / 2 × Δt`` since the last
-        read, so their accuracy depends on how often this is called.
+        read, so their accuracy depends on how often this is called. A GPU
+        that fails is held at its last energy and counted in ``faults``.
 
         Returns:
-            Cumulative energy (J) and, where the GPU reports it, power (W).
-
-        Raises:
-            SensorError: If NVML fails; the hint names the fix.
+            Cumulative energy (J), power (W) where the GPU reports it, and faults.
         """
-        nvml = self._nvml
+        return self._read(strict=False)
+
+    def _read(self, *, strict: bool) -> Reading:
         with self._lock:
-            energy_j: dict[str, float] = {}
-            power_w: dict[str, float] = {}
-            # One instant for the whole reading: the GPUs are read within microseconds.
-            now_s = self._clock()
-            for gpu in self._gpus:
-                cid = gpu.component.id
-                watts = self._power_w(gpu)
-                if watts is not None:
-                    power_w[cid] = watts
-                if gpu.accumulator is not None:
-                    raw_mj = int(
-                        self._call(
-                            f"read the energy of {cid}",
-                            nvml.nvmlDeviceGetTotalEnergyConsumption,
-                            gpu.handle,
-                        )
+            return read_parts(
+                self._gpus, self._read_gpu, self._faults, self._clock(), strict=strict
+            )
+
+    def _read_gpu(self, gpu: _Gpu, now_s: float) -> float | None:
+        """Advance one GPU's energy to ``now_s``; its power, where known."""
+        cid = gpu.component.id
+        watts = self._power_w(gpu)
+        if gpu.counter is not None:
+            try:
+                raw_mj = int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle))
+            except Exception as exc:
+                if not _is_nvml_error(self._nvml, exc):
+                    raise
+                if _is_nvml_error(self._nvml, exc, "NVMLError_NotSupported") and watts is not None:
+                    self._fall_back_to_power(gpu, watts, now_s)
+                    self._faults.record(
+                        cid,
+                        f"the energy counter of {cid} stopped ({exc}: a MIG or vGPU change?); "
+                        "energy continues from power samples",
                     )
-                    energy_j[cid] = gpu.accumulator.update(raw_mj) / 1e3
-                    continue
-                if watts is None:
-                    raise SensorError(f"NVML gave no power for {cid}, which has no energy counter")
-                if gpu.last_time_s is not None and gpu.last_power_w is not None:
-                    gpu.sampled_j += (gpu.last_power_w + watts) / 2 * (now_s - gpu.last_time_s)
-                gpu.last_power_w, gpu.last_time_s = watts, now_s
-                energy_j[cid] = gpu.sampled_j
-            return Reading(timestamp_s=now_s, energy_j=energy_j, power_w=power_w)
+                    return watts
+                raise _nvml_error(exc, f"read the energy of {cid}") from exc
+            note = gpu.counter.update(raw_mj, now_s)
+            if note is not None:
+                self._faults.record(cid, f"{cid}: {note}")
+            return watts
+        if watts is None:
+            raise SensorError(f"NVML gave no power for {cid}, which has no energy counter")
+        gpu.sampled.add(watts, now_s)
+        return watts
+
+    def _fall_back_to_power(self, gpu: _Gpu, watts: float, now_s: float) -> None:
+        assert gpu.counter is not None
+        gpu.sampled = PowerIntegral(gpu.counter.total_j)
+        gpu.sampled.add(watts, now_s)
+        gpu.counter = None
+        gpu.has_counter = False
+        self.needs_polling = True
 
     def _power_w(self, gpu: _Gpu) -> float | None:
         try:
-            return float(self._nvml.nvmlDeviceGetPowerUsage(gpu.handle)) / 1e3
+            watts = float(self._nvml.nvmlDeviceGetPowerUsage(gpu.handle)) / 1e3
         except Exception as exc:
-            if gpu.has_counter and _is_nvml_error(self._nvml, exc, "NVMLError_NotSupported"):
+            if gpu.counter is not None:
                 return None  # power is a courtesy when the counter gives energy
             if _is_nvml_error(self._nvml, exc):
                 raise _nvml_error(exc, f"read the power of gpu:{gpu.index}") from exc
             raise
+        if not 0.0 <= watts <= MAX_PLAUSIBLE_W:
+            if gpu.counter is not None:
+                return None
+            raise SensorError(f"NVML reported {watts:g} W for gpu:{gpu.index}: not plausible")
+        return watts
 
     def attribution(self, pids: set[int]) -> dict[str, float | None]:
         """The fraction of each GPU's energy attributable to the given processes.
 
         The rule, per GPU, from ``nvmlDeviceGetComputeRunningProcesses``:
 
-        - no compute process on the GPU, or none of them in ``pids``: ``0.0``;
+        - no compute process on the GPU: ``0.0``;
         - every compute process on the GPU in ``pids``: ``1.0``;
+        - none of them in ``pids``: ``0.0``, unless one of them does not
+          exist in this PID namespace: NVML lists host PIDs, so inside a
+          container they cannot be matched (NVIDIA/nvidia-docker#1483) and
+          the share is ``None`` (unknown), not 0;
         - mixed: the share of SM utilisation of ``pids`` in the samples of
-          ``nvmlDeviceGetProcessUtilization`` since the previous call, or
-          ``None`` when the driver keeps no samples or they are all zero.
-
-        PIDs are those of the host: inside a container without the host's PID
-        namespace they do not match, and the result reads ``0.0``.
+          ``nvmlDeviceGetProcessUtilization`` since the previous call; when
+          the driver has no new sample (``NOT_FOUND``, routine at sub-second
+          polling) the last share measured; ``None`` when there is none, the
+          samples are all zero, or their PIDs are not those of the process
+          list (a namespace mismatch, Project-HAMi/HAMi-core#112);
+        - a MIG partition, or any failure of the query (including
+          ``NVMLLibraryMismatchError``, which is not an ``NVMLError``):
+          ``None``.
 
         Args:
             pids: Process ids of the measured process tree.
@@ -373,44 +583,48 @@ class NvmlSensor:
         Returns:
             A fraction in ``[0, 1]`` or ``None`` per component id (``gpu:N``).
         """
-        nvml = self._nvml
         shares: dict[str, float | None] = {}
         with self._lock:
             for gpu in self._gpus:
-                cid = gpu.component.id
-                procs = self._call(
-                    f"list the processes on {cid}",
-                    nvml.nvmlDeviceGetComputeRunningProcesses,
-                    gpu.handle,
-                )
-                on_gpu = {int(p.pid) for p in procs}
-                ours = on_gpu & pids
-                if not ours:
-                    shares[cid] = 0.0
-                elif ours == on_gpu:
-                    shares[cid] = 1.0
-                else:
-                    shares[cid] = self._sm_share(gpu, pids)
+                shares[gpu.component.id] = self._share(gpu, pids)
         return shares
 
-    def _sm_share(self, gpu: _Gpu, pids: set[int]) -> float | None:
+    def _share(self, gpu: _Gpu, pids: set[int]) -> float | None:
+        if gpu.mig:
+            return None
+        try:
+            procs = self._nvml.nvmlDeviceGetComputeRunningProcesses(gpu.handle)
+            on_gpu = {int(p.pid) for p in procs}
+        except Exception:  # NVMLError, NVMLLibraryMismatchError, garbage structs
+            return None
+        ours = on_gpu & pids
+        if not on_gpu:
+            return 0.0
+        if ours == on_gpu:
+            return 1.0
+        if not ours:
+            return None if any(not self._pid_exists(p) for p in on_gpu) else 0.0
+        return self._sm_share(gpu, pids, on_gpu)
+
+    def _sm_share(self, gpu: _Gpu, pids: set[int], on_gpu: set[int]) -> float | None:
         try:
             samples = self._nvml.nvmlDeviceGetProcessUtilization(
                 gpu.handle, gpu.last_util_timestamp_us
             )
         except Exception as exc:
             # NotFound: no sample since the timestamp (NVML API reference).
-            if _is_nvml_error(self._nvml, exc, "NVMLError_NotSupported", "NVMLError_NotFound"):
-                return None
-            if _is_nvml_error(self._nvml, exc):
-                raise _nvml_error(exc, f"read process utilisation on gpu:{gpu.index}") from exc
-            raise
+            if _is_nvml_error(self._nvml, exc, "NVMLError_NotFound"):
+                return gpu.last_share
+            return None
         if samples:
             gpu.last_util_timestamp_us = max(int(s.timeStamp) for s in samples)
+        if samples and not {int(s.pid) for s in samples} & on_gpu:
+            return None
         total = sum(int(s.smUtil) for s in samples)
         if total <= 0:
             return None
-        return sum(int(s.smUtil) for s in samples if int(s.pid) in pids) / total
+        gpu.last_share = min(sum(int(s.smUtil) for s in samples if int(s.pid) in pids) / total, 1.0)
+        return gpu.last_share
 
     def close(self) -> None:
         """Shut NVML down (it is reference-counted: one shutdown per init)."""
