@@ -14,6 +14,7 @@ MINIMUM_ROWS = {
     "cpus": 25,
     "models": 20,
     "grids": 61,  # at least 60 countries plus the world average
+    "grids_yearly": 400,  # six years (2019-2024) for the world and most countries
     "regions": 30,
     "water": 6,
     "prices": 20,

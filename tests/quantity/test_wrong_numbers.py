@@ -143,7 +143,7 @@ def test_m_without_context_is_an_error_naming_both_readings(text: str) -> None:
 def test_ambiguous_m_in_a_claims_file_names_file_line_and_both_readings() -> None:
     with pytest.raises(InputValueError) as info:
         _claim("5 m")
-    assert "<claims>:4: claims[0] (A).value:" in str(info.value)
+    assert "<claims>:4:12: claims[0] (A).value:" in str(info.value)
     assert "million" in str(info.value)
     assert "metres" in str(info.value)
 

@@ -7,15 +7,26 @@ wattlens models. For every claim the audit gives the recomputed value, the
 ratio ``stated ÷ recomputed`` and a verdict:
 
 ``consistent``
-    the stated value agrees with the recomputed one within the tolerance
-    (ranges count where they overlap, each widened by the tolerance);
+    the stated value agrees with the recomputed one within the tolerance: a point
+    within it (or inside a recomputed range), a range at **both** ends, a qualified
+    value as a bound (``>2500`` needs at least 2,500, less 5 % for rounding), a date
+    when the periods overlap (2023 is not 2021);
 ``unit error``
-    it does not, but it would after a magnitude slip of 10^3 (千, thousand,
-    kWh vs MWh), 10^4 (万) or 10^8 (亿), in either direction;
+    it does not, but it would after a slip of 10^1 … 10^9 in either direction, and the
+    slip is named: billion ↔ 亿 (10×), million ↔ 万 (100×), 万 ↔ 亿 (10^4), a dropped
+    万, thousand or kWh ↔ MWh (10^3) …; one end of a range may slip alone;
+``misquote``
+    the claim disagrees with the source it cites (``source:`` and ``quoted_as:``)
+    while its arithmetic holds, or repeats the source's number with another meaning;
 ``inconsistent``
     it is off and no such slip explains it;
 ``unverifiable``
-    the file gives nothing to recompute it from.
+    the file gives nothing to recompute or quote it from.
+
+A claim may carry ``date:`` (when the figure was true or published): with the file's
+``date:`` (the article's) a figure older than ``stale_after_years`` (5) is named as
+stale. ``as_of:`` (default: the year of ``date:``, else the article's) picks the year of
+the catalog's yearly series (``cat("grids", "us")`` reads ``grids_yearly``).
 
 Values are read by the one quantity grammar of wattlens (:mod:`wattlens.quantity`,
 listed by ``wattlens units``), as CLI options and scenario files are: ``5 mWh``
@@ -26,6 +37,7 @@ The file format::
 
     title: ChatGPT一年电费高达2亿元 …          # optional
     source: TMTPost, 20 April 2024, https://…  # optional: the article audited
+    date: 2024-04-20                             # optional: the article's date
     tolerance: 15%                               # default 15 %; a fraction or "N%"
     inputs:                                      # published figures used as inputs
       devries_requests:
@@ -41,6 +53,11 @@ The file format::
         recompute: devries_requests * cat("equivalents", "chatgpt-request-devries-2023")
         tolerance: 20%                           # optional, this claim only
         sources: [de Vries (2023) …]
+        source: de Vries (2023)                  # optional: whom the article cites …
+        quoted_as: 564 MWh/day                   # … and what that source says
+        date: 2023                               # optional: the figure's date
+        as_of: 2023                              # optional: year of catalog series
+        kind: energy                             # optional (``date`` reads 2023 as a year)
         note: optional remark shown with the verdict
 
 Recompute expressions are parsed with :mod:`ast` and evaluated by a small
@@ -61,19 +78,23 @@ and these functions:
 
 The package: :mod:`~wattlens.audit.verdict` (verdicts), :mod:`~wattlens.audit.values`
 (values with units and ranges), :mod:`~wattlens.audit.claims_file` (the file's schema),
-:mod:`~wattlens.audit.expressions` (the expression compiler and lookups) and
-:mod:`~wattlens.audit.auditor` (the audit and its explanations).
+:mod:`~wattlens.audit.expressions` (the expression compiler and lookups),
+:mod:`~wattlens.audit.auditor` (the audit and its explanations),
+:mod:`~wattlens.audit.publish` (Markdown and HTML reports) and
+:mod:`~wattlens.audit.extract` (an article's text to a draft claims file).
 """
 
 from __future__ import annotations
 
 from wattlens.audit.auditor import AuditReport, ClaimResult, audit, audit_claims
 from wattlens.audit.claims_file import (
+    CLAIM_KINDS,
     Claim,
     ClaimsFile,
     ClaimsFileError,
     InputFigure,
     Path_,
+    Problem,
     Tolerance,
     load_claims,
     parse_claims,
@@ -90,6 +111,7 @@ from wattlens.physics import BOLTZMANN_J_PER_K
 
 __all__ = [
     "BOLTZMANN_J_PER_K",
+    "CLAIM_KINDS",
     "DEFAULT_TOLERANCE",
     "SLIP_POWERS",
     "VERDICTS",
@@ -101,6 +123,7 @@ __all__ = [
     "InputFigure",
     "Judgement",
     "Path_",
+    "Problem",
     "Tolerance",
     "Value",
     "audit",

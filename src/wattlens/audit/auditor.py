@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wattlens.audit.claims_file import Claim, ClaimsFile, ClaimsFileError, Path_, load_claims
+from wattlens.audit.claims_file import (
+    Claim,
+    ClaimsFile,
+    ClaimsFileError,
+    Path_,
+    Problem,
+    load_claims,
+)
 from wattlens.audit.expressions import (
     _BINOPS,
     _catalog_value,
@@ -17,12 +24,13 @@ from wattlens.audit.expressions import (
     _training_value,
 )
 from wattlens.audit.values import Value, _EvalError
-from wattlens.audit.verdict import _SLIP_WORDS, VERDICTS, Judgement, judge
+from wattlens.audit.verdict import VERDICTS, Judgement, judge
 from wattlens.errors import InputValueError
 from wattlens.physics import landauer_j_per_bit
 from wattlens.quantity import (
     ENERGY,
     Dims,
+    Quantity,
     dimension_name,
     dims_mul,
     format_in_unit,
@@ -30,6 +38,7 @@ from wattlens.quantity import (
     parse_quantity,
     si_unit,
 )
+from wattlens.quantity.dims import DATE
 
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
@@ -44,18 +53,27 @@ class ClaimResult:
     judgement: Judgement | None
     explanation: str
     sources: tuple[str, ...]
+    #: The stated value against what the cited source says (``quoted_as``), if given.
+    quote: Judgement | None = None
+    #: The figure disagrees with its cited source, or copies it with another meaning.
+    misquote: bool = False
+    #: Why the figure is stale (its date against the article's), or ``None``.
+    stale: str | None = None
 
     @property
     def verdict(self) -> str:
-        """The verdict (``unverifiable`` when nothing was recomputed)."""
-        return self.judgement.verdict if self.judgement else "unverifiable"
+        """The verdict (``unverifiable`` when nothing was recomputed or quoted)."""
+        if self.misquote:
+            return "misquote"
+        judgement = self.judgement or self.quote
+        return judgement.verdict if judgement else "unverifiable"
 
     def recomputed_text(self) -> str:
         """The recomputed value in the stated value's unit, for people."""
         if self.recomputed is None:
             return ""
         r = self.recomputed
-        return format_in_unit(r.low, r.high, self.claim.stated)
+        return _format(r.low, r.high, self.claim.stated)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (see ``wattlens audit --help``)."""
@@ -75,7 +93,9 @@ class ClaimResult:
                 "unit": stated.unit,
                 "text": self.recomputed_text(),
             }
-        judgement = self.judgement
+        judgement = self.judgement or self.quote
+        quote = self.quote
+        quoted = claim.quoted_as
         return {
             "id": claim.id,
             "text": claim.text,
@@ -99,6 +119,25 @@ class ClaimResult:
             "verdict": self.verdict,
             "slip": judgement.slip if judgement else None,
             "slip_direction": judgement.slip_direction if judgement else None,
+            "slip_name": judgement.slip_name if judgement else None,
+            "slip_end": judgement.end if judgement else None,
+            "discrepancy": _finite(judgement.discrepancy) if judgement else None,
+            "bound": judgement.bound if judgement else None,
+            "cited_source": claim.cited,
+            "quoted_as": None
+            if quoted is None
+            else {
+                "text": quoted.text,
+                "value_si": quoted.value,
+                "low_si": quoted.low,
+                "high_si": quoted.high,
+                "verdict": quote.verdict if quote else None,
+                "ratio": _finite(quote.ratio) if quote else None,
+            },
+            "date": None if claim.date is None else claim.date.text,
+            "as_of": claim.as_of,
+            "stale": self.stale,
+            "kind": claim.kind,
             "tolerance": claim.tolerance,
             "explanation": self.explanation,
             "note": claim.note,
@@ -119,6 +158,7 @@ class AuditReport:
     source: str | None
     tolerance: float
     results: list[ClaimResult]
+    date: str | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -134,6 +174,7 @@ class AuditReport:
             "file": self.file,
             "title": self.title,
             "source": self.source,
+            "date": self.date,
             "tolerance": self.tolerance,
             "claims": [r.to_dict() for r in self.results],
             "summary": self.summary,
@@ -147,21 +188,30 @@ class _Auditor:
         self.claims = {c.id: c for c in claims_file.claims}
         self.compiled: dict[str, _Compiled] = {}
         self.recomputed: dict[str, Value] = {}
+        self.problems: list[Problem] = list(claims_file.problems)
+        self.failed: set[str] = set(claims_file.broken_ids)
 
-    def error(self, claim: Claim, problem: str, hint: str) -> ClaimsFileError:
+    def problem(self, claim: Claim, problem: str, hint: str) -> None:
         path: Path_ = ("claims", claim.index, "recompute")
         label = f"claims[{claim.index}] ({claim.id}).recompute"
-        return ClaimsFileError(self.file.path, self.file.line(path), label, problem, hint=hint)
+        self.problems.append(
+            Problem(self.file.line(path), self.file.column(path), label, problem, hint)
+        )
+        self.failed.add(claim.id)
 
     def compile_all(self) -> None:
-        known = set(self.claims) | set(self.file.inputs)
+        known = set(self.claims) | set(self.file.inputs) | set(self.file.broken_ids)
         for claim in self.file.claims:
             if claim.recompute is None:
                 continue
             try:
                 compiled = _compile(claim.recompute)
             except _EvalError as exc:
-                raise self.error(claim, exc.problem, exc.hint) from None
+                self.problem(claim, exc.problem, exc.hint)
+                continue
+            if compiled.names & self.file.broken_ids:
+                self.failed.add(claim.id)  # its input has a problem of its own, reported there
+                continue
             unknown = sorted(compiled.names - known)
             if unknown:
                 import difflib
@@ -172,25 +222,27 @@ class _Auditor:
                     if close
                     else "define it under 'inputs:' (value, unit, source) or as a claim id"
                 )
-                raise self.error(claim, f"unknown reference {unknown[0]!r}", hint)
+                self.problem(claim, f"unknown reference {unknown[0]!r}", hint)
+                continue
             not_claims = sorted(compiled.recomputed_refs - set(self.claims))
             if not_claims:
-                raise self.error(
+                self.problem(
                     claim,
                     f"recomputed({not_claims[0]}) names an input, not a claim",
                     "inputs have no recomputation: use the input's id directly",
                 )
+                continue
             no_recompute = sorted(
-                r for r in compiled.recomputed_refs - set(not_claims)
-                if self.claims[r].recompute is None
-            )  # fmt: skip
+                r for r in compiled.recomputed_refs if self.claims[r].recompute is None
+            )
             if no_recompute:
                 target = no_recompute[0]
-                raise self.error(
+                self.problem(
                     claim,
                     f"recomputed({target}): claim {target} has no recompute expression",
                     f"use {target} (its stated value) or give {target} a recompute",
                 )
+                continue
             self.compiled[claim.id] = compiled
 
     def order(self) -> list[Claim]:
@@ -204,12 +256,14 @@ class _Auditor:
             if state.get(claim_id) == 1:
                 cycle = [*chain[chain.index(claim_id) :], claim_id]
                 first = self.claims[cycle[0]]
-                raise self.error(
+                self.problem(
                     first,
                     "the recomputations depend on each other in a cycle: " + " → ".join(cycle),
                     "break the cycle: let one of them use a stated value (the bare id) "
                     "or an input instead of recomputed(…)",
                 )
+                self.failed.update(cycle)
+                return
             state[claim_id] = 1
             compiled = self.compiled.get(claim_id)
             for dep in sorted(compiled.recomputed_refs) if compiled else ():
@@ -263,8 +317,9 @@ class _Auditor:
         if func == "cat":
             args = [str(a.value) for a in node.args if isinstance(a, ast.Constant)]
             return _catalog_value(
-                self.catalog, args[0], args[1], args[2] if len(args) > 2 else None
-            )
+                self.catalog, args[0], args[1], args[2] if len(args) > 2 else None,
+                year=self.as_of(claim),
+            )  # fmt: skip
         if func == "landauer":
             kelvin = self.evaluate(claim, node.args[0])
             if kelvin.dims or kelvin.low <= 0:
@@ -279,6 +334,13 @@ class _Auditor:
             )  # fmt: skip
         return _training_value(self.catalog, node)
 
+    def as_of(self, claim: Claim) -> int | None:
+        """The year catalog series are read at: the claim's, else the article's date."""
+        if claim.as_of is not None:
+            return claim.as_of
+        date = self.file.date
+        return int(date.low) if date is not None and date.dims == DATE else None
+
     def name_value(self, name: str) -> Value:
         if name in self.file.inputs:
             figure = self.file.inputs[name]
@@ -290,46 +352,135 @@ class _Auditor:
         self.compile_all()
         results: dict[str, ClaimResult] = {}
         for claim in self.order():
-            results[claim.id] = self.audit_claim(claim)
+            if claim.id in self.failed:
+                continue
+            compiled = self.compiled.get(claim.id)
+            if compiled is not None and compiled.names & self.failed:
+                self.failed.add(claim.id)  # depends on a claim whose problem is reported
+                continue
+            result = self.audit_claim(claim)
+            if result is not None:
+                results[claim.id] = result
+        if self.problems:
+            ordered_problems = sorted(self.problems, key=lambda p: (p.line or 0, p.column or 0))
+            first = ordered_problems[0]
+            raise ClaimsFileError(
+                self.file.path, first.line, first.field, first.problem, hint=first.hint,
+                column=first.column, problems=ordered_problems,
+            )  # fmt: skip
         ordered = [results[c.id] for c in self.file.claims]
         return AuditReport(
-            self.file.path, self.file.title, self.file.source, self.file.tolerance, ordered
+            self.file.path, self.file.title, self.file.source, self.file.tolerance, ordered,
+            date=None if self.file.date is None else self.file.date.text,
+        )  # fmt: skip
+
+    def stale(self, claim: Claim) -> str | None:
+        article, figure = self.file.date, claim.date
+        if article is None or figure is None:
+            return None
+        age = article.low - figure.low
+        if age < self.file.stale_after_years:
+            return None
+        return (
+            f"stale: the figure dates from {figure.text}, {math.floor(age)} years before the "
+            f"article ({article.text})"
         )
 
-    def audit_claim(self, claim: Claim) -> ClaimResult:
+    def audit_claim(self, claim: Claim) -> ClaimResult | None:
+        stated = claim.stated
+        stale = self.stale(claim)
+        quote = None
+        if claim.quoted_as is not None:
+            if claim.quoted_as.dims != stated.dims:
+                path: Path_ = ("claims", claim.index, "quoted_as")
+                self.problems.append(
+                    Problem(
+                        self.file.line(path), self.file.column(path),
+                        f"claims[{claim.index}] ({claim.id}).quoted_as",
+                        f"the source's figure {claim.quoted_as.text!r} is "
+                        f"{claim.quoted_as.dimension}, the stated value {stated.text!r} is "
+                        f"{stated.dimension}",
+                        "give quoted_as in a unit of the same kind as the stated value",
+                    )
+                )  # fmt: skip
+                return None
+            quote = self.judge(claim, claim.quoted_as.low, claim.quoted_as.high, None)
         compiled = self.compiled.get(claim.id)
         if compiled is None:
-            explanation = "unverifiable: nothing to recompute it from"
-            if claim.note:
-                explanation += f". {claim.note}"
-            return ClaimResult(claim, None, None, explanation, claim.sources)
+            result = ClaimResult(claim, None, None, "", claim.sources, quote, False, stale)
+            misquote = quote is not None and quote.verdict == "inconsistent"
+            result = ClaimResult(claim, None, None, "", claim.sources, quote, misquote, stale)
+            return _with_explanation(result)
         try:
             value = self.evaluate(claim, compiled.tree)
         except _EvalError as exc:
-            raise self.error(claim, exc.problem, exc.hint) from None
-        stated = claim.stated
+            self.problem(claim, exc.problem, exc.hint)
+            return None
         if value.dims != stated.dims:
-            raise self.error(
+            self.problem(
                 claim,
                 f"the recomputation gives {dimension_name(value.dims)} [{si_unit(value.dims)}] "
                 f"but the stated value {stated.text!r} is {stated.dimension} "
                 f"[{si_unit(stated.dims)}]",
                 _dimension_hint(value.dims, stated.dims),
             )
+            return None
         if not all(math.isfinite(x) for x in (value.low, value.high, value.central)):
-            raise self.error(claim, "the recomputation is not a finite number", "check it")
+            self.problem(claim, "the recomputation is not a finite number", "check it")
+            return None
         self.recomputed[claim.id] = value
-        judgement = judge(
+        judgement = self.judge(claim, value.low, value.high, value.central)
+        misquote = quote is not None and (
+            (judgement.verdict == "consistent" and quote.verdict != "consistent")
+            or (judgement.verdict == "inconsistent" and quote.verdict == "consistent")
+        )
+        sources = tuple(dict.fromkeys((*claim.sources, *value.sources)))
+        if claim.cited:
+            sources = (f"cited by the article: {claim.cited}", *sources)
+        result = ClaimResult(claim, value, judgement, "", sources, quote, misquote, stale)
+        return _with_explanation(result)
+
+    def judge(self, claim: Claim, low: float, high: float, central: float | None) -> Judgement:
+        stated = claim.stated
+        return judge(
             (stated.low, stated.high),
-            (value.low, value.high),
+            (low, high),
             claim.tolerance,
             stated_central=stated.value,
-            recomputed_central=value.central,
+            recomputed_central=central,
+            qualifier=stated.qualifier,
+            magnitude=stated.magnitude,
+            date=stated.dims == DATE,
         )
-        result = ClaimResult(claim, value, judgement, "", ())
-        explanation = _explain(result, judgement)
-        sources = tuple(dict.fromkeys((*claim.sources, *value.sources)))
-        return ClaimResult(claim, value, judgement, explanation, sources)
+
+
+def _format(low: float, high: float, quantity: Quantity) -> str:
+    if quantity.dims == DATE:
+        return (
+            _format_date(low)
+            if _same_period(low, high)
+            else (f"{_format_date(low)}–{_format_date(high)}")
+        )
+    return format_in_unit(low, high, quantity)
+
+
+def _same_period(low: float, high: float) -> bool:
+    return math.floor(low) == math.floor(high) and high - low < 1
+
+
+def _format_date(decimal_year: float) -> str:
+    year = math.floor(decimal_year)
+    fraction = decimal_year - year
+    if fraction < 1e-6:
+        return str(year)
+    month = min(12, math.floor(fraction * 12) + 1)
+    return f"{year}-{month:02d}"
+
+
+def _with_explanation(result: ClaimResult) -> ClaimResult:
+    from dataclasses import replace
+
+    return replace(result, explanation=_explain(result))
 
 
 def _dimension_hint(got: Dims, want: Dims) -> str:
@@ -338,40 +489,82 @@ def _dimension_hint(got: Dims, want: Dims) -> str:
         return 'multiply by a time, e.g. * q("1 year") or * q("1 day")'
     if ratio == (("s", -1),):
         return 'divide by a time, e.g. / q("1 year") or / q("1 day")'
+    if got and not want:
+        return (
+            f"the stated value has no unit: add it (unit: {si_unit(got)!r} or the unit as "
+            "written), or divide the recomputation down to a plain number"
+        )
     return f"the recomputation must have the stated value's unit (it lacks [{si_unit(ratio)}])"
 
 
-def _explain(result: ClaimResult, judgement: Judgement) -> str:
+def _describe(j: Judgement, stated: Quantity, other: str, tol: str) -> str:  # noqa: PLR0911
+    """One judgement in words: ``stated X agrees with Y within 15 %`` …"""
+    ratio_text = f"ratio stated ÷ recomputed {_fmt_ratio(j.ratio)}" if j.ratio is not None else ""
+    if stated.dims == DATE:
+        if j.verdict == "consistent":
+            return f"stated {stated.text} and {other} are the same period"
+        years = abs(j.discrepancy or 0.0)
+        return f"stated {stated.text} is {years:.1f} years from {other}: a date, not a ratio"
+    if j.verdict == "consistent":
+        if j.bound == "lower":
+            return f"stated {stated.text} holds: {other} reaches it ({ratio_text})"
+        if j.bound == "upper":
+            return f"stated {stated.text} holds: {other} does not exceed it ({ratio_text})"
+        return f"stated {stated.text} agrees with {other} within {tol} ({ratio_text})"
+    if j.verdict == "unit error":
+        size = "small" if j.slip_direction == "stated too small" else "large"
+        end = f"its {j.end} end is " if j.end else ""
+        return (
+            f"stated {stated.text}: {end}{j.slip} too {size} against {other} ({ratio_text}); "
+            f"scaled by {j.slip} it agrees within {tol} — {j.slip_name}?"
+        )
+    if j.bound == "lower":
+        return f"stated {stated.text} is a lower bound that {other} does not reach ({ratio_text})"
+    if j.bound == "upper":
+        return f"stated {stated.text} is an upper bound that {other} exceeds ({ratio_text})"
+    shown = f"{j.discrepancy:+.0%}" if j.discrepancy is not None else "n/a"
+    return (
+        f"stated {stated.text} does not match {other} ({ratio_text}, {shown}; outside {tol}, "
+        "and no slip of 10^1–10^9 explains it)"
+    )
+
+
+def _explain(result: ClaimResult) -> str:
     claim = result.claim
     stated = claim.stated
     tol = f"{claim.tolerance:.0%}"
-    recomputed = result.recomputed_text()
-    ranged = result.recomputed is not None and result.recomputed.low != result.recomputed.high
-    ratio = judgement.ratio
-    ratio_text = f"ratio stated ÷ recomputed {_fmt_ratio(ratio)}" if ratio is not None else ""
-    if judgement.verdict == "consistent":
-        if ranged or stated.is_range:
-            text = f"stated {stated.text} and recomputed {recomputed} overlap within {tol}"
+    parts: list[str] = []
+    arithmetic, quote, quoted = result.judgement, result.quote, claim.quoted_as
+    if arithmetic is not None:
+        parts.append(_describe(arithmetic, stated, f"recomputed {result.recomputed_text()}", tol))
+    elif quote is None:
+        parts.append("unverifiable: nothing to recompute it from")
+        if claim.cited:
+            parts.append(f"cited: {claim.cited}")
+    if quote is not None and quoted is not None:
+        if result.misquote and arithmetic is not None and arithmetic.verdict == "inconsistent":
+            parts.append(
+                f"misquote: the cited source gives the same number ({quoted.text}; "
+                f"{claim.cited}), but it does not mean what the article says it means"
+            )
+        elif result.misquote:
+            slip = quote.slip_name
+            parts.append(
+                f"misquote: the cited source says {quoted.text} ({claim.cited})"
+                + (f"; the gap is a slip of {quote.slip}: {slip}" if slip else "")
+            )
+        elif arithmetic is not None and arithmetic.verdict == quote.verdict:
+            parts.append(f"the cited source ({claim.cited}) says {quoted.text}")
         else:
-            text = f"stated {stated.text} agrees with recomputed {recomputed} within {tol}"
-        text += f" ({ratio_text})"
-    elif judgement.verdict == "unit error":
-        assert judgement.slip is not None
-        power = int(judgement.slip.split("^")[1])
-        size = "small" if judgement.slip_direction == "stated too small" else "large"
-        verb = "dropped" if size == "small" else "extra"
-        text = (
-            f"stated {stated.text} is {judgement.slip} too {size}: recomputed {recomputed} "
-            f"({ratio_text}); scaled by {judgement.slip} it agrees within {tol} — "
-            f"a {verb} {_SLIP_WORDS[power]}?"
-        )
-    else:
-        text = (
-            f"stated {stated.text} does not match the recomputed {recomputed} "
-            f"({ratio_text}; outside {tol}, and no 10^3, 10^4 or 10^8 slip explains it)"
-        )
+            source = f"{quoted.text} in the cited source ({claim.cited})"
+            parts.append("against the source: " + _describe(quote, stated, source, tol))
+    if result.stale:
+        parts.append(result.stale)
     if claim.note:
-        text += f" {claim.note}" if text.endswith("?") else f". {claim.note}"
+        parts.append(claim.note)
+    text = ""
+    for part in (p.rstrip(".") for p in parts if p):
+        text += ("" if not text else " " if text.endswith("?") else ". ") + part
     return text
 
 
@@ -408,4 +601,4 @@ def audit(path: str | Path, *, catalog: Catalog | None = None) -> AuditReport:
     Raises:
         ClaimsFileError: The file is invalid (its message names file, line and field).
     """
-    return audit_claims(load_claims(path), catalog=catalog)
+    return audit_claims(load_claims(path, collect=True), catalog=catalog)

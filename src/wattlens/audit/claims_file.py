@@ -27,6 +27,7 @@ from wattlens.audit.expressions import _FUNCTIONS
 from wattlens.audit.verdict import DEFAULT_TOLERANCE
 from wattlens.errors import InputValueError
 from wattlens.quantity import Quantity, QuantityError, parse, parse_quantity
+from wattlens.quantity.dims import DATE
 
 if TYPE_CHECKING:
     import yaml
@@ -34,18 +35,61 @@ if TYPE_CHECKING:
 _ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a claims file: where it is, what is wrong and the fix."""
+
+    line: int | None
+    column: int | None
+    field: str
+    problem: str
+    hint: str
+    #: The file, where it differs from the error's (problems of several files together).
+    file: str | None = None
+
+    def where(self, path: str) -> str:
+        """``file:line:col`` (as much of it as is known)."""
+        path = self.file or path
+        if not self.line:
+            return path
+        return f"{path}:{self.line}" + (f":{self.column}" if self.column else "")
+
+
 class ClaimsFileError(InputValueError):
-    """A claims file cannot be used; the message names file, line and field."""
+    """A claims file cannot be used; the message names every problem: file:line:col, field, fix.
+
+    Attributes:
+        problems: Every problem found, in file order (the first one is also ``line``,
+            ``column``, ``field`` and ``problem``).
+    """
 
     def __init__(
-        self, path: str, line: int | None, field_name: str, problem: str, *, hint: str
+        self,
+        path: str,
+        line: int | None,
+        field_name: str,
+        problem: str,
+        *,
+        hint: str,
+        column: int | None = None,
+        problems: list[Problem] | None = None,
     ) -> None:
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {field_name}: {problem}", hint=hint)
+        found = problems or [Problem(line, column, field_name, problem, hint)]
+        first = found[0]
+        if len(found) == 1:
+            message, shown_hint = f"{first.where(path)}: {first.field}: {first.problem}", first.hint
+        else:
+            message = f"{len(found)} problems in {path}:\n" + "\n".join(
+                f"{p.where(path)}: {p.field}: {p.problem}\n    fix: {p.hint}" for p in found
+            )
+            shown_hint = "fix each problem at its line; all of them were found in this one run"
+        super().__init__(message, hint=shown_hint)
         self.path = path
-        self.line = line
-        self.field = field_name
-        self.problem = problem
+        self.line = first.line
+        self.column = first.column
+        self.field = first.field
+        self.problem = first.problem
+        self.problems = found
 
 
 Path_ = tuple[str | int, ...]
@@ -53,7 +97,13 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Claim:
-    """One validated claim."""
+    """One validated claim.
+
+    ``cited`` is the source the article names for the figure and ``quoted_as`` what
+    that source says (a misquote is named when they differ); ``date`` is when the
+    figure was true or published (a stale figure is named); ``as_of`` the year the
+    catalog's yearly series are read at (default: the year of ``date``).
+    """
 
     id: str
     text: str
@@ -64,6 +114,11 @@ class Claim:
     sources: tuple[str, ...]
     note: str | None
     index: int
+    kind: str | None = None
+    cited: str | None = None
+    quoted_as: Quantity | None = None
+    date: Quantity | None = None
+    as_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +133,7 @@ class InputFigure:
 
 @dataclass
 class ClaimsFile:
-    """A validated claims file and the line of every field in it."""
+    """A validated claims file and the line (and column) of every field in it."""
 
     path: str
     title: str | None
@@ -87,12 +142,26 @@ class ClaimsFile:
     inputs: dict[str, InputFigure]
     claims: list[Claim]
     lines: dict[Path_, int] = field(default_factory=dict)
+    columns: dict[Path_, int] = field(default_factory=dict)
+    date: Quantity | None = None
+    stale_after_years: float = 5.0
+    #: Problems found while loading (only with ``collect=True``; otherwise raised).
+    problems: list[Problem] = field(default_factory=list)
+    #: Ids of claims and inputs that were written but could not be loaded.
+    broken_ids: frozenset[str] = frozenset()
 
     def line(self, path: Path_) -> int | None:
         """The line of a field, or of the closest enclosing one that exists."""
         for end in range(len(path), -1, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
+        return None
+
+    def column(self, path: Path_) -> int | None:
+        """The column of a field's value, or of the closest enclosing one."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.columns:
+                return self.columns[path[:end]]
         return None
 
 
@@ -107,11 +176,27 @@ def _tolerance(value: Any) -> Any:
 
 
 Tolerance = Annotated[float, BeforeValidator(_tolerance), Field(gt=0, lt=1)]
+_Scalar = StrictStr | StrictInt | StrictFloat
+
+
+def _date_text(value: Any) -> Any:
+    """YAML reads ``2024-04-20`` as a date object: take it back as the text written."""
+    from datetime import date
+
+    return value.isoformat()[:10] if isinstance(value, date) else value
+
+
+_DateScalar = Annotated[_Scalar, BeforeValidator(_date_text)]
+#: The kinds a claim may declare (``audit extract`` guesses one for each figure).
+CLAIM_KINDS = (
+    "energy", "power", "water", "carbon", "money", "count", "ratio", "share", "date", "time",
+    "other",
+)  # fmt: skip
 
 
 class _InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: StrictStr | StrictInt | StrictFloat
+    value: _DateScalar
     unit: StrictStr = ""
     source: StrictStr = Field(min_length=3)
     note: StrictStr | None = None
@@ -122,21 +207,29 @@ class _ClaimModel(BaseModel):
     id: StrictStr = Field(pattern=_ID)
     text: StrictStr = Field(min_length=1)
     text_en: StrictStr | None = None
-    value: StrictStr | StrictInt | StrictFloat
+    value: _DateScalar
     unit: StrictStr = ""
+    kind: StrictStr | None = None
     recompute: StrictStr | None = None
     tolerance: Tolerance | None = None
     sources: list[StrictStr] = []
+    source: StrictStr | None = None
+    quoted_as: _DateScalar | None = None
+    date: _DateScalar | None = None
+    as_of: StrictInt | None = Field(default=None, ge=1900, le=2100)
     note: StrictStr | None = None
+    suggestions: list[StrictStr] = []
 
 
 class _FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: StrictStr | None = None
     source: StrictStr | None = None
+    date: _DateScalar | None = None
+    stale_after_years: Annotated[float, Field(gt=0)] = 5.0
     tolerance: Tolerance = DEFAULT_TOLERANCE
-    inputs: dict[str, _InputModel] = {}
-    claims: list[_ClaimModel] = Field(min_length=1)
+    inputs: dict[str, Any] = {}
+    claims: list[Any] = Field(min_length=1)
 
 
 _FIELD_HINTS = {
@@ -150,22 +243,30 @@ _FIELD_HINTS = {
     'C29 / (cat("equivalents", "household-us") * q("1 year"))',
     "sources": "give a list of citations, one string each",
     "source": "cite the document the figure comes from",
+    "quoted_as": "give the figure as the cited source states it, e.g. '1,287 MWh'",
+    "date": "give a date or year: 2023, '2023年4月' or '2024-04-20'",
+    "as_of": "give the year the catalog's yearly data is read at, e.g. 2023",
+    "kind": "one of: " + ", ".join(CLAIM_KINDS),
     "claims": "give a list of claims, each with at least id, text and value",
     "inputs": "give a mapping from an input id to {value, unit, source}",
+    "stale_after_years": "give a number of years, e.g. 5",
 }
 
 
-def _line_map(node: yaml.Node, path: Path_ = ()) -> Iterator[tuple[Path_, int]]:
+def _line_map(node: yaml.Node, path: Path_ = ()) -> Iterator[tuple[Path_, int, int]]:
+    """``(path, line, column)`` of every field: the value's column when it is on the key's line."""
     import yaml
 
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else str(key.value)
-            yield (*path, name), key.start_mark.line + 1
+            same_line = value.start_mark.line == key.start_mark.line
+            mark = value.start_mark if same_line else key.start_mark
+            yield (*path, name), key.start_mark.line + 1, mark.column + 1
             yield from _line_map(value, (*path, name))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield (*path, index), item.start_mark.line + 1
+            yield (*path, index), item.start_mark.line + 1, item.start_mark.column + 1
             yield from _line_map(item, (*path, index))
 
 
@@ -189,13 +290,22 @@ def _field_label(path: Path_, data: Any) -> str:
     return "".join(parts) or "(file)"
 
 
-def load_claims(path: str | Path) -> ClaimsFile:
-    """Read and validate a claims file.
+def load_claims(path: str | Path, *, collect: bool = False) -> ClaimsFile:
+    """Read and validate a claims file (``-`` reads standard input).
+
+    Args:
+        path: The YAML file, or ``-`` for standard input.
+        collect: Return the file with its ``problems`` instead of raising.
 
     Raises:
-        ClaimsFileError: The file cannot be read or is invalid (file, line, field, fix).
+        ClaimsFileError: The file cannot be read or is invalid (every problem: file,
+            line, column, field, fix).
     """
     name = str(path)
+    if name == "-":
+        import sys
+
+        return parse_claims(sys.stdin.read(), "<stdin>", collect=collect)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -207,64 +317,107 @@ def load_claims(path: str | Path) -> ClaimsFile:
         raise ClaimsFileError(
             name, None, "(file)", "it is not UTF-8 text", hint="save the file as UTF-8"
         ) from None
-    return parse_claims(text, name)
+    return parse_claims(text, name, collect=collect)
 
 
-def parse_claims(text: str, name: str = "<claims>") -> ClaimsFile:
+class _Problems:
+    """Problems found so far, each placed at its line and column."""
+
+    def __init__(self, name: str, positions: dict[Path_, tuple[int, int]], data: Any) -> None:
+        self.name = name
+        self.positions = positions
+        self.data = data
+        self.found: list[Problem] = []
+
+    def position(self, path: Path_) -> tuple[int | None, int | None]:
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return None, None
+
+    def add(self, path: Path_, problem: str, hint: str, label: str | None = None) -> None:
+        line, column = self.position(path)
+        self.found.append(
+            Problem(line, column, label or _field_label(path, self.data), problem, hint)
+        )
+
+    def add_validation(self, exc: ValidationError, prefix: Path_) -> None:
+        seen: set[Path_] = set()
+        for err in exc.errors():
+            # A union (text, integer or number) fails once per member: report the field once.
+            loc: Path_ = tuple(
+                p for p in (*prefix, *err["loc"]) if p not in {"str", "int", "float"}
+            )
+            if loc in seen:
+                continue
+            seen.add(loc)
+            if err["type"] == "missing":
+                where = loc
+            else:
+                where = next(
+                    (loc[:end] for end in range(len(loc), 0, -1) if loc[:end] in self.positions),
+                    loc,
+                )
+            field_name = next((p for p in reversed(where) if isinstance(p, str)), "claims")
+            line, column = self.position(where)
+            self.found.append(
+                Problem(
+                    line, column, _field_label(where, self.data),
+                    _problem(err, self.data, where), _hint_for(err, field_name),
+                )
+            )  # fmt: skip
+
+    def error(self) -> ClaimsFileError:
+        ordered = sorted(self.found, key=lambda p: (p.line or 0, p.column or 0))
+        first = ordered[0]
+        return ClaimsFileError(
+            self.name, first.line, first.field, first.problem, hint=first.hint,
+            column=first.column, problems=ordered,
+        )  # fmt: skip
+
+
+def parse_claims(text: str, name: str = "<claims>", *, collect: bool = False) -> ClaimsFile:
     """Validate the text of a claims file (see :func:`load_claims`)."""
     import yaml
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One pass (libyaml's C parser where installed): the node tree gives every
+        # field's line and column, and the data is built from the same tree.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ClaimsFileError(
             name, mark.line + 1 if mark else None, "(YAML)", f"not valid YAML: {problem}",
             hint="check indentation, colons and quotes (quote text that contains ': ' or '#')",
+            column=mark.column + 1 if mark else None,
         ) from None  # fmt: skip
-    lines: dict[Path_, int] = {(): 1}
+    positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
     if root is not None:
-        lines.update(_line_map(root))
+        positions.update((path, (line, col)) for path, line, col in _line_map(root))
     if not isinstance(data, dict):
         raise ClaimsFileError(
             name, 1, "(file)", "the file must be a mapping with a 'claims' list",
-            hint="start with 'claims:' followed by '- id: …' entries",
+            hint="start with 'claims:' followed by '- id: …' entries", column=1,
         )  # fmt: skip
+    problems = _Problems(name, positions, data)
     try:
         model = _FileModel.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-
-        def where(err: Mapping[str, Any]) -> Path_:
-            loc: Path_ = tuple(err["loc"])
-            for end in range(len(loc), 0, -1):
-                if loc[:end] in lines:
-                    # A missing field: keep its name, it is what is missing.
-                    return loc[:end] if err["type"] != "missing" else loc
-            return loc
-
-        def sort_key(err: Mapping[str, Any]) -> int:
-            return _lookup_line(lines, where(err)) or 0
-
-        first = min(errors, key=sort_key)
-        loc = where(first)
-        field_name = next((p for p in reversed(loc) if isinstance(p, str)), "claims")
-        problem = _problem(first, data, loc)
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ClaimsFileError(
-            name, _lookup_line(lines, loc), _field_label(loc, data), problem + more,
-            hint=_hint_for(first, field_name),
-        ) from None  # fmt: skip
-    return _build(model, name, lines, data)
-
-
-def _lookup_line(lines: dict[Path_, int], path: Path_) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
+        problems.add_validation(exc, ())
+        raise problems.error() from None
+    claims_file = _build(model, name, problems)
+    claims_file.lines = {path: line for path, (line, _) in positions.items()}
+    claims_file.columns = {path: col for path, (_, col) in positions.items()}
+    if problems.found and not collect:
+        raise problems.error()
+    claims_file.problems = problems.found
+    return claims_file
 
 
 def _problem(err: Mapping[str, Any], data: Any, loc: Path_) -> str:
@@ -280,60 +433,134 @@ def _problem(err: Mapping[str, Any], data: Any, loc: Path_) -> str:
 
 def _hint_for(err: Mapping[str, Any], field_name: str) -> str:
     if err["type"] == "extra_forbidden":
+        import difflib
+
+        known = sorted(
+            {*_ClaimModel.model_fields, *_InputModel.model_fields, *_FileModel.model_fields}
+        )
+        close = difflib.get_close_matches(field_name, known, n=1)
+        fix = f"did you mean {close[0]!r}? " if close else ""
         return (
-            "remove it or fix its spelling; a claim has id, text, text_en, value, unit, "
-            "recompute, tolerance, sources, note; an input has value, unit, source, note; "
-            "the file has title, source, tolerance, inputs, claims"
+            f"{fix}remove it or fix its spelling; a claim has id, text, text_en, value, unit, "
+            "kind, recompute, tolerance, sources, source, quoted_as, date, as_of, note, "
+            "suggestions; an input "
+            "has value, unit, source, note; the file has title, source, date, "
+            "stale_after_years, tolerance, inputs, claims"
         )
     return _FIELD_HINTS.get(field_name, "see the claims file format in `wattlens audit --help`")
 
 
-def _stated(value: str | float, unit: str, name: str, line: int | None, label: str) -> Quantity:
+def _unit_hint(exc: QuantityError) -> str:
+    """A specific fix for a value that does not parse: the closest units the grammar knows."""
+    if exc.code != "unknown_unit":
+        return exc.hint or ""
+    import difflib
+
+    from wattlens.quantity.unitlib import LISTED_UNITS
+    from wattlens.quantity.words import COUNT_NOUNS, CURRENCY_WORDS, OWN_UNITS
+
+    match = re.search(r"unknown unit '([^']*)'", exc.reason)
+    term = match.group(1) if match else ""
+    known = [*OWN_UNITS, *CURRENCY_WORDS, *COUNT_NOUNS]
+    known += [u for units in LISTED_UNITS.values() for u in units]
+    close = difflib.get_close_matches(term, known, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {' or '.join(repr(c) for c in close)}? (`wattlens units` lists all)"
+    return exc.hint or ""
+
+
+def _stated(
+    value: str | float, unit: str, problems: _Problems, path: Path_, kind: str | None = None
+) -> Quantity | None:
     text = value if isinstance(value, str) else repr(value)
     if unit:
         cjk = re.compile(r"[\u3400-\u9fff]")
         joined = bool(cjk.match(unit[0]) or (text and cjk.match(text[-1])))
         text = f"{text}{'' if joined else ' '}{unit}"
     try:
+        if kind == "date":
+            return parse(text, kind="date")
         return parse_quantity(text)
+    except QuantityError as exc:
+        problems.add(path, exc.message, _unit_hint(exc))
     except InputValueError as exc:
-        raise ClaimsFileError(name, line, label, exc.message, hint=exc.hint or "") from None
+        problems.add(path, exc.message, exc.hint or "")
+    return None
 
 
-def _build(model: _FileModel, name: str, lines: dict[Path_, int], data: Any) -> ClaimsFile:
+def _year_of(quantity: Quantity | None) -> int | None:
+    return int(quantity.low) if quantity is not None and quantity.dims == DATE else None
+
+
+def _build(model: _FileModel, name: str, problems: _Problems) -> ClaimsFile:
+    file_date = None
+    if model.date is not None:
+        file_date = _stated(model.date, "", problems, ("date",), "date")
     inputs: dict[str, InputFigure] = {}
-    for input_id, spec in model.inputs.items():
+    broken: set[str] = set()
+    for input_id, raw in model.inputs.items():
         path: Path_ = ("inputs", input_id)
         if not re.match(_ID, input_id) or input_id in _FUNCTIONS:
-            raise ClaimsFileError(
-                name, _lookup_line(lines, path), f"inputs.{input_id}",
-                f"{input_id!r} cannot be used as a name in expressions",
-                hint="use letters, digits and _ (starting with a letter), not a function name",
+            problems.add(
+                path, f"{input_id!r} cannot be used as a name in expressions",
+                "use letters, digits and _ (starting with a letter), not a function name",
+                f"inputs.{input_id}",
             )  # fmt: skip
-        quantity = _stated(
-            spec.value, spec.unit, name, _lookup_line(lines, (*path, "value")),
-            f"inputs.{input_id}.value",
-        )  # fmt: skip
+            continue
+        try:
+            spec = _InputModel.model_validate(raw)
+        except ValidationError as exc:
+            problems.add_validation(exc, path)
+            broken.add(input_id)
+            continue
+        quantity = _stated(spec.value, spec.unit, problems, (*path, "value"))
+        if quantity is None:
+            broken.add(input_id)
+            continue
         inputs[input_id] = InputFigure(input_id, quantity, spec.source, spec.note)
     claims: list[Claim] = []
     seen: dict[str, int] = {}
-    for index, item in enumerate(model.claims):
+    for index, raw in enumerate(model.claims):
         path = ("claims", index)
-        label = _field_label(path, data)
+        try:
+            item = _ClaimModel.model_validate(raw)
+        except ValidationError as exc:
+            problems.add_validation(exc, path)
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                broken.add(raw["id"])
+            continue
         if item.id in seen or item.id in inputs or item.id in _FUNCTIONS:
             what = (
                 f"claims[{seen[item.id]}]" if item.id in seen
                 else "an input" if item.id in inputs else "a function"
             )  # fmt: skip
-            raise ClaimsFileError(
-                name, _lookup_line(lines, (*path, "id")), f"{label}.id",
-                f"the id {item.id!r} is already used by {what}",
-                hint="give every claim and input its own id",
+            problems.add(
+                (*path, "id"), f"the id {item.id!r} is already used by {what}",
+                "give every claim and input its own id",
             )  # fmt: skip
+            continue
         seen[item.id] = index
-        stated = _stated(
-            item.value, item.unit, name, _lookup_line(lines, (*path, "value")), f"{label}.value"
+        if item.kind is not None and item.kind not in CLAIM_KINDS:
+            problems.add((*path, "kind"), f"unknown kind {item.kind!r}", _FIELD_HINTS["kind"])
+        stated = _stated(item.value, item.unit, problems, (*path, "value"), item.kind)
+        quoted = (
+            _stated(item.quoted_as, "", problems, (*path, "quoted_as"))
+            if item.quoted_as is not None
+            else None
         )
+        when = (
+            _stated(item.date, "", problems, (*path, "date"), "date")
+            if item.date is not None
+            else None
+        )
+        if quoted is not None and item.source is None:
+            problems.add(
+                (*path, "quoted_as"), "quoted_as needs the source it quotes",
+                "add source: the document the article cites for this figure",
+            )  # fmt: skip
+        if stated is None:
+            broken.add(item.id)
+            continue
         claims.append(
             Claim(
                 id=item.id,
@@ -345,6 +572,14 @@ def _build(model: _FileModel, name: str, lines: dict[Path_, int], data: Any) -> 
                 sources=tuple(item.sources),
                 note=item.note,
                 index=index,
+                kind=item.kind,
+                cited=item.source,
+                quoted_as=quoted,
+                date=when,
+                as_of=item.as_of if item.as_of is not None else _year_of(when),
             )
         )
-    return ClaimsFile(name, model.title, model.source, model.tolerance, inputs, claims, lines)
+    return ClaimsFile(
+        name, model.title, model.source, model.tolerance, inputs, claims,
+        date=file_date, stale_after_years=model.stale_after_years, broken_ids=frozenset(broken),
+    )  # fmt: skip

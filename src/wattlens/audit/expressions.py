@@ -135,6 +135,7 @@ _CATALOG_DEFAULT = {
     "accelerators": "tdp_w",
     "cpus": "tdp_w",
     "grids": "co2e_g_per_kwh",
+    "grids_yearly": "co2e_g_per_kwh",
     "water": "l_per_kwh",
     "pue": "pue",
     "models": "params_total",
@@ -162,7 +163,9 @@ def _field_unit(row: Any, field_name: str) -> str:
     return ""
 
 
-def _catalog_value(catalog: Catalog, kind: str, name: str, field_name: str | None) -> Value:
+def _catalog_value(
+    catalog: Catalog, kind: str, name: str, field_name: str | None, *, year: int | None = None
+) -> Value:
     from wattlens.catalog import KINDS
 
     if kind not in KINDS:
@@ -175,6 +178,10 @@ def _catalog_value(catalog: Catalog, kind: str, name: str, field_name: str | Non
         raise _EvalError(exc.message, exc.hint or "") from None
     row = entry.row
     chosen = field_name or _CATALOG_DEFAULT.get(kind)
+    if kind == "grids" and year is not None and chosen == "co2e_g_per_kwh":
+        dated = _grid_in_year(catalog, row.id, year)
+        if dated is not None:
+            return dated
     if chosen is None or chosen not in type(row).model_fields:
         fields = [f for f, v in row.model_dump().items() if isinstance(v, int | float)]
         raise _EvalError(
@@ -194,6 +201,28 @@ def _catalog_value(catalog: Catalog, kind: str, name: str, field_name: str | Non
     estimate = " (estimate)" if row.estimate else ""
     source = f"catalog {kind}/{row.id}.{chosen}{estimate}: {row.source} ({row.year})"
     return Value(value, value, value, unit.dims, (source,))
+
+
+def _grid_in_year(catalog: Catalog, grid_id: str, year: int) -> Value | None:
+    """A grid's intensity in a claim's year from the yearly series (the nearest year when
+    the series does not reach it), or None when the grid has no series."""
+    from wattlens.catalog import GridYear
+
+    series = [
+        e.row
+        for e in catalog.entries("grids_yearly")
+        if isinstance(e.row, GridYear) and e.row.grid_id == grid_id
+    ]
+    if not series:
+        return None
+    row = min(series, key=lambda r: (abs(r.data_year - year), -r.data_year))
+    value = row.co2e_g_per_kwh * parse_unit("g/kWh").factor
+    nearest = "" if row.data_year == year else f", the nearest year to {year}"
+    source = (
+        f"catalog grids_yearly/{row.id}.co2e_g_per_kwh ({row.data_year}{nearest}): "
+        f"{row.source} ({row.year})"
+    )
+    return Value(value, value, value, parse_unit("g/kWh").dims, (source,))
 
 
 def _training_value(catalog: Catalog, node: ast.Call) -> Value:

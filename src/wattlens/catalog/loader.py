@@ -40,6 +40,7 @@ from wattlens.catalog.schema import (
     Equivalent,
     ExchangeRate,
     Grid,
+    GridYear,
     Model,
     Price,
     Pue,
@@ -66,6 +67,7 @@ _ROW_TYPES: dict[str, type[CatalogRow]] = {
     "cpus": Cpu,
     "models": Model,
     "grids": Grid,
+    "grids_yearly": GridYear,
     "regions": Region,
     "water": Water,
     "prices": Price,
@@ -271,6 +273,17 @@ class Catalog:
         return primary, secondary
 
     def _check_references(self, kind: str) -> None:
+        if kind == "grids_yearly":
+            grids = self._load("grids")
+            for entry in self._load("grids_yearly").values():
+                year = entry.row
+                assert isinstance(year, GridYear)
+                if year.grid_id not in grids:
+                    raise CatalogError(
+                        f"grids_yearly: {year.id!r} ({entry.origin}) names grid "
+                        f"{year.grid_id!r}, which is not in the grids catalog",
+                        hint="add the grid zone or point the row at an existing one",
+                    )
         if kind == "regions":
             grids = self._load("grids")
             for entry in self._load("regions").values():

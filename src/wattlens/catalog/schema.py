@@ -151,6 +151,15 @@ class Grid(CatalogRow):
     data_year: int | None = Field(default=None, ge=1990, le=2100)
 
 
+class GridYear(CatalogRow):
+    """The carbon intensity of a grid in one year: a time series, so a dated claim is
+    checked against its own year (``as_of:`` in a claims file)."""
+
+    grid_id: str = Field(pattern=_ID_PATTERN, description="the grids row this year belongs to")
+    data_year: int = Field(ge=1990, le=2100, description="the year the intensity applies to")
+    co2e_g_per_kwh: float = Field(ge=0)
+
+
 class Region(CatalogRow):
     """A cloud provider's region, mapped to the grid zone that powers it."""
 

@@ -22,6 +22,9 @@ LENGTH: Dims = (("m", 1),)
 AREA: Dims = (("m", 2),)
 RATE: Dims = (("s", -1),)
 VOLUME_PER_ENERGY: Dims = (("J", -1), ("L", 1))
+#: A calendar date or period (``2023年4月``, ``2023``), in decimal years: a date is never a
+#: duration, so 2023 and 2021 differ by two years, not by a ratio of 1.001.
+DATE: Dims = (("date", 1),)
 
 SECONDS_PER_DAY = 86_400.0
 #: A year is 365 days, as the articles that multiply by 365 assume.
@@ -66,6 +69,7 @@ _DIM_NAMES: dict[Dims, str] = {
     RATE: "rate (per time)",
     (("J", 1), ("m", -1)): "energy per length",
     VOLUME_PER_ENERGY: "volume per energy",
+    DATE: "date",
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from wattlens.errors import InputValueError
 from wattlens.quantity import chinese
 from wattlens.quantity.dims import (
+    DATE,
     DIMENSIONLESS,
     ENERGY,
     VOLUME_PER_ENERGY,
@@ -27,6 +28,7 @@ from wattlens.quantity.words import (
     AMBIGUOUS_UNITS,
     CN_COUNT_NOUNS,
     CN_MEASURE_WORDS,
+    CN_SEVERAL,
     COUNT_ABBREVIATIONS,
     COUNT_NOUNS,
     CURRENCY_PREFIXES,
@@ -62,6 +64,7 @@ KINDS: dict[str, Dims | None] = {
     "volume_per_energy": VOLUME_PER_ENERGY,
     "money": None,  # any one currency
     "price": None,  # one currency per energy
+    "date": DATE,
 }
 #: Contexts where ``m``, ``b``, ``G``, ``T`` are magnitudes (million, billion, trillion).
 COUNT_CONTEXTS = frozenset({"count", "money", "price"})
@@ -79,6 +82,12 @@ _SEPARATOR = re.compile(
     r"\s*(?:\.\.|–|—|~|～|:|\bto\b|至|到|-)\s*"
     rf"(?=(?:US\$|HK\$|NT\$|[$€£¥])?\s*[+-]?(?:\d|\.\d|[{chinese.NUMERAL_CHARS}半]))"
 )
+# ``10^8`` (the number is then 10) or ``3×10^8``.
+_POWER_OF_TEN = re.compile(r"(?:(\s*[×x*]\s*10))?\s*\^\s*([+-]?\d{1,3})")
+_DATE_ZH = re.compile(r"(\d{4})\s*年(?:\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号號])?)?")
+_DATE_ISO = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_SEVERAL = re.compile(rf"([{''.join(CN_SEVERAL)}])(?=[{''.join(MAGNITUDE_WORDS_ZH)}])")
+_GLOSS = re.compile(r"(.+?)\s*[(（]([^()（）]+)[)）]")
 _PER = re.compile(r"\s*/\s*|(?:^|\s+)per\s+|\s+a\s+(?=(?:day|year|week|hour|month)\b)|每")
 
 
@@ -304,6 +313,11 @@ def _read_number(text: str, original: str) -> tuple[_Side, str]:
     if match:
         side = _Side(float(match.group(0).replace(",", "").replace("_", "")), currency=currency)
         rest = rest[match.end() :]
+        power = _POWER_OF_TEN.match(rest)
+        if power is not None and (power.group(1) is not None or side.number == 10):
+            exponent = int(power.group(2))
+            side.number = 10.0**exponent if power.group(1) is None else side.number * 10.0**exponent
+            rest = rest[power.end() :]
     else:
         found = chinese.match_number(rest)
         if found is None:
@@ -482,12 +496,91 @@ def parse(text: str | float, *, kind: str | None = None, what: str = "value") ->
         raise
 
 
-def _parse_text(original: str, normal: str, kind: str | None, what: str) -> Quantity:
+def _decimal_year(
+    year: int, month: int | None, day: int | None, original: str
+) -> tuple[float, float]:
+    """A calendar period as ``(start, end)`` in decimal years (end just before the next)."""
+    from datetime import date, timedelta
+
+    try:
+        start = date(year, month or 1, day or 1)
+        if day is not None:
+            end = start + timedelta(days=1)
+        elif month is not None:
+            end = date(year + (month == 12), month % 12 + 1, 1)
+        else:
+            end = date(year + 1, 1, 1)
+    except ValueError as exc:
+        raise QuantityError(
+            original, f"it is not a calendar date ({exc})", code="no_number"
+        ) from None
+
+    def decimal(when: date) -> float:
+        first = date(when.year, 1, 1)
+        days = (date(when.year + 1, 1, 1) - first).days
+        return when.year + (when - first).days / days
+
+    return decimal(start), decimal(end) - 1e-9
+
+
+def _date_span(text: str, kind: str | None, original: str) -> tuple[float, float] | None:
+    """A date (``2023年4月``, ``2023-04-20``; a bare year with ``kind="date"``) or None."""
+    for pattern in (_DATE_ZH, _DATE_ISO):
+        match = pattern.fullmatch(text)
+        if match is None or (pattern is _DATE_ISO and match.group(2) is None and kind != "date"):
+            continue
+        year, month, day = (int(g) if g else None for g in match.groups())
+        assert year is not None
+        if month is not None and not 1 <= month <= 12:
+            continue
+        return _decimal_year(year, month, day, original)
+    return None
+
+
+def _parse_date(original: str, normal: str, kind: str | None, what: str) -> Quantity | None:
     rest, qualifier = _strip_leading(normal)
+    span = _date_span(rest, kind, original)
+    if span is None:
+        parts = re.split(r"\s*(?:到|至|–|—|~|-|\bto\b)\s*", rest)
+        if len(parts) != 2:
+            return None
+        ends = [_date_span(part, "date", original) for part in parts]
+        if (
+            ends[0] is None
+            or ends[1] is None
+            or not (_DATE_ZH.fullmatch(parts[0]) or kind == "date")
+        ):
+            return None
+        span = (ends[0][0], ends[1][1])
+        if span[0] > span[1]:
+            raise QuantityError(
+                original, "the low end of the range is above the high end", code="reversed"
+            )
+    if kind not in {None, "date"}:
+        _expected(kind, DATE, Unit(1.0, DATE, "date"), original, what)
+    return Quantity(span[0], span[1], DATE, original, unit="date", qualifier=qualifier)
+
+
+def _qualified(normal: str) -> tuple[str, str | None, bool]:
+    """The text with its qualifiers read: (rest, qualifier, several)."""
+    rest, qualifier = _strip_leading(normal)
+    several = _SEVERAL.match(rest) is not None
+    if several:
+        rest = "1-9" + rest[1:]  # 數億: several hundred million, 1–9 × 10^8
     rest, trailing = _strip_trailing(rest)
-    qualifier = qualifier or trailing or _inner_qualifier(rest)
+    return rest, qualifier or trailing or _inner_qualifier(rest), several
+
+
+def _parse_text(original: str, normal: str, kind: str | None, what: str) -> Quantity:
+    date = _parse_date(original, normal, kind, what)
+    if date is not None:
+        return date
+    rest, qualifier, several = _qualified(normal)
     low, rest = _read_number(rest, original)
     rest = _read_magnitudes(low, rest)
+    if rest[:1] in INNER_QUALIFIERS and rest[1:].strip():
+        qualifier = qualifier or INNER_QUALIFIERS[rest[0]]  # 500多天, 140余項
+        rest = rest[1:]
     high, low_unit = low, ""
     split = _split_range(rest)
     if split is not None:
@@ -513,16 +606,11 @@ def _parse_text(original: str, normal: str, kind: str | None, what: str) -> Quan
                 f"the two ends have different units ({low_unit!r} and {unit_text!r})",
                 code="wrong_dimension",
             )
-    unit_text = unit_text or low_unit
+    unit_text = _drop_gloss(unit_text or low_unit, original)
     unit = parse_unit(unit_text, original=original, any_iso_code=kind in {"money", "price"})
     factor, dims = unit.factor, unit.dims
     if currency is not None:
-        currency = _resolve_yen(currency, low, unit_text, original)
-        if unit.label == "currency":
-            raise QuantityError(original, "the currency is written twice", code="wrong_dimension")
-        dims = dims_mul(dims, currency_dims(currency))
-        if unit_text.startswith("/") or not unit_text:
-            unit_text = f"{currency}{unit_text}"
+        dims, unit_text = _with_currency(currency, low, unit, unit_text, original)
     low_value, high_value = low.number * low.factor * factor, high.number * high.factor * factor
     if not (math.isfinite(low_value) and math.isfinite(high_value)):
         raise QuantityError(original, "the number is too large", code="not_finite")
@@ -533,6 +621,8 @@ def _parse_text(original: str, normal: str, kind: str | None, what: str) -> Quan
     low_words, high_words = _join(low), _join(high)
     magnitude = low_words if low_words == high_words else f"{low_words}/{high_words}"
     _expected(kind, dims, unit, original, what)
+    if several:
+        qualifier = "several"
     return Quantity(
         low=low_value,
         high=high_value,
@@ -543,6 +633,35 @@ def _parse_text(original: str, normal: str, kind: str | None, what: str) -> Quan
         magnitude=magnitude,
         qualifier=qualifier,
     )
+
+
+def _with_currency(
+    currency: str, side: _Side, unit: Unit, unit_text: str, original: str
+) -> tuple[Dims, str]:
+    """The dimension and unit text of a quantity written with a currency before it."""
+    currency = _resolve_yen(currency, side, unit_text, original)
+    if unit.label == "currency":  # 人民幣27.04億元 names the currency twice, alike
+        if unit.dims != currency_dims(currency):
+            raise QuantityError(original, "the currency is written twice", code="wrong_dimension")
+        return unit.dims, unit_text
+    if unit_text.startswith("/") or not unit_text:
+        unit_text = f"{currency}{unit_text}"
+    return dims_mul(unit.dims, currency_dims(currency)), unit_text
+
+
+def _drop_gloss(unit_text: str, original: str) -> str:
+    """``GW(吉瓦)``: a unit glossed in brackets by the same unit is that unit."""
+    gloss = _GLOSS.fullmatch(unit_text)
+    if gloss is None:
+        return unit_text
+    outer = parse_unit(gloss.group(1), original=original)
+    try:
+        inner = parse_unit(gloss.group(2), original=original)
+    except QuantityError:
+        return unit_text
+    if (inner.factor, inner.dims) == (outer.factor, outer.dims):
+        return gloss.group(1)
+    return unit_text
 
 
 def _starts_with_currency(unit_text: str) -> bool:

@@ -75,6 +75,14 @@ def accepted() -> dict[str, Any]:
             "¥": "yuan with Chinese words (¥2亿), otherwise an error naming CNY and JPY",
             **AMBIGUOUS_UNITS,
         },
+        "dates": {
+            "examples": ["2023年", "2023年4月", "2024年4月20日", "2024-04-20", "2019年到2021年"],
+            "note": "a date is a calendar period, never a duration; a bare year (2023) is a "
+            "date where a date is expected (kind 'date'); 3年 stays three years",
+        },
+        "vague": {
+            "數億 / 数万 / 几十": "several: the range 1–9 times the magnitude (數億 = 1–9亿)"
+        },
         "conventions": {
             "year": "365 days",
             "兆": "10^12 as a number (3兆元); the prefix mega in 兆瓦 and 兆瓦时",

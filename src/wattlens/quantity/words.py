@@ -68,7 +68,8 @@ LEADING_QUALIFIERS: list[tuple[str, str]] = sorted(
         ("近", "about"), ("将近", "about"), ("將近", "about"), ("接近", "about"),
         ("几乎", "about"), ("幾乎", "about"), ("超过", "more than"), ("超過", "more than"),
         ("逾", "more than"), ("高达", "up to"), ("高達", "up to"), ("至少", "at least"),
-        ("不到", "less than"), ("不足", "less than"),
+        ("不到", "less than"), ("不足", "less than"), ("约合", "about"), ("約合", "about"),
+        ("大概", "about"), ("大概要", "about"), ("超出", "more than"),
     ],
     key=lambda item: -len(item[0]),
 )  # fmt: skip
@@ -84,7 +85,7 @@ INNER_QUALIFIERS: dict[str, str] = {"多": "more than", "余": "more than", "餘
 CURRENCY_PREFIXES: dict[str, str] = {
     "US$": "USD", "USD": "USD", "HK$": "HKD", "HKD": "HKD", "NT$": "TWD", "TWD": "TWD",
     "RMB": "CNY", "CNY": "CNY", "EUR": "EUR", "GBP": "GBP", "JPY": "JPY", "$": "USD",
-    "€": "EUR", "£": "GBP", "¥": "¥",
+    "€": "EUR", "£": "GBP", "¥": "¥", "人民币": "CNY", "人民幣": "CNY",
 }  # fmt: skip
 #: Currency words written after the number (``2億元人民幣``, ``5 million USD``, ``3美金``).
 CURRENCY_WORDS: dict[str, str] = {
@@ -96,7 +97,7 @@ CURRENCY_WORDS: dict[str, str] = {
     "英鎊": "GBP",
     "JPY": "JPY", "yen": "JPY", "日元": "JPY",
     "日圓": "JPY", "円": "JPY", "HKD": "HKD", "港元": "HKD", "港币": "HKD", "港幣": "HKD",
-    "TWD": "TWD", "新台币": "TWD", "新臺幣": "TWD", "新台幣": "TWD",
+    "TWD": "TWD", "新台币": "TWD", "新臺幣": "TWD", "新台幣": "TWD", "元美金": "USD",
 }  # fmt: skip
 #: ``¥`` is both the yuan and the yen; Chinese magnitude words or units decide, else it
 #: is an error that names both.
@@ -174,9 +175,16 @@ CN_COUNT_NOUNS = {
     "次", "个", "個", "户", "戶", "家庭", "人", "台", "张", "張", "问题", "問題", "请求", "請求",
     "回答", "搜索", "查询", "查詢", "游泳池", "泳池", "参数", "參數", "服务器", "伺服器",
     "用户", "用戶", "词元", "詞元", "块GPU", "塊GPU", "颗", "顆", "张卡", "張卡",
+    "臺", "项", "項", "辆", "輛", "国家", "國家", "座", "张芯片", "張芯片", "芯片", "家",
 }  # fmt: skip
 #: Chinese measure words that may precede a count noun (``50個問題``).
-CN_MEASURE_WORDS = ("个", "個", "次", "户", "戶", "台", "座", "张", "張", "块", "塊", "颗", "顆")
+CN_MEASURE_WORDS = (
+    "个", "個", "次", "户", "戶", "台", "臺", "座", "张", "張", "块", "塊", "颗", "顆", "项", "項",
+    "辆", "輛",
+)  # fmt: skip
+#: Vague Chinese numbers before a magnitude word (數億: "several hundred million"), read
+#: as the range 1–9 times the magnitude.
+CN_SEVERAL = ("数", "數", "几", "幾")
 
 #: Range separators between two numbers (``..`` is the scenario files' own).
 RANGE_SEPARATORS = ("..", "–", "—", "-", "~", "～", "to", "至", "到", ":")
