@@ -18,7 +18,9 @@ from wattlens.cli import report as report_cli
 from wattlens.cli import run as run_cli
 from wattlens.cli import runs as runs_cli
 from wattlens.cli import scenario as scenario_cli
+from wattlens.cli import schema as schema_cli
 from wattlens.cli import serve as serve_cli
+from wattlens.cli import units as units_cli
 
 app = typer.Typer(
     name="wattlens",
@@ -43,6 +45,8 @@ app.command("serve")(serve_cli.serve)
 app.command("limit")(limit_cli.limit)
 app.command("equivalents")(equivalents_cli.equivalents)
 app.command("audit")(audit_cli.audit)
+app.command("units")(units_cli.units)
+app.command("schema")(schema_cli.schema)
 app.add_typer(catalog_cli.app, name="catalog")
 
 
