@@ -27,7 +27,11 @@ Radeon SMU tables) that wraps through :meth:`FakeAmdGpu.add_energy_j`;
 sentinel read with a success status); a counter that goes back or sticks
 (assign ``energy_ticks``); ``errors`` (every call) and ``fail_next`` (the next
 calls: ``BUSY``, ``RETRY``); :meth:`FakeAmdSmi.lose_init` (another user shut
-the library down: ``NOT_INIT``).
+the library down: ``NOT_INIT``); the secondary die of an MI250/MI250X (0 ticks
+and 0 W: ``aldebaran_ppt.c`` reports the package on the primary die only); MI300X
+compute partitions (``compute_partition``, and ``socket`` for partitions that
+read one socket counter, which real devices may or may not do: AMD SMI does not
+document it).
 """
 
 from __future__ import annotations
@@ -89,6 +93,10 @@ class FakeAmdGpu:
     """Width of the SMU field behind the accumulator (32 on several Radeon GPUs)."""
     hip_id: int | None = None
     """HIP's index for this GPU where it differs from the AMD SMI order."""
+    compute_partition: str | None = None
+    """``amdsmi_get_gpu_compute_partition`` (``SPX``, ``DPX``, ``CPX``...); None: not supported."""
+    socket: FakeAmdGpu | None = None
+    """A partition whose energy counter is the socket's: reads come from that GPU's counter."""
     errors: dict[str, AmdSmiException] = field(default_factory=dict)
     fail_next: dict[str, list[AmdSmiException]] = field(default_factory=dict)
     """Function name -> errors to raise on the next calls, one per call (transient)."""
@@ -174,6 +182,8 @@ class FakeAmdSmi:
 
     def amdsmi_get_energy_count(self, handle: Any) -> dict[str, Any]:
         gpu = self._gpu(handle, "amdsmi_get_energy_count")
+        if gpu.socket is not None:
+            gpu = gpu.socket
         if gpu.energy_ticks is None:
             raise AmdSmiLibraryException(AMDSMI_STATUS_NOT_SUPPORTED)
         if gpu.legacy_energy_key or self.version < (6, 3):
@@ -204,6 +214,12 @@ class FakeAmdSmi:
         if self.version >= (7, 0):
             info["socket_power"] = power if gpu.current_supported else na
         return info
+
+    def amdsmi_get_gpu_compute_partition(self, handle: Any) -> str:
+        gpu = self._gpu(handle, "amdsmi_get_gpu_compute_partition")
+        if gpu.compute_partition is None:
+            raise AmdSmiLibraryException(AMDSMI_STATUS_NOT_SUPPORTED)
+        return gpu.compute_partition
 
     def amdsmi_get_gpu_enumeration_info(self, handle: Any) -> dict[str, Any]:
         gpu = self._gpu(handle, "amdsmi_get_gpu_enumeration_info")

@@ -395,3 +395,80 @@ def test_counter_specs() -> None:
     assert specs[0].width_bits == 64
     assert specs[0].resolution_j == pytest.approx(15.625e-6)
     assert specs[1].width_bits is None
+
+
+def test_mi250x_secondary_die_is_labelled_not_a_silent_zero() -> None:
+    # F21: Aldebaran reports the package on the primary die; the secondary reads 0 J and
+    # 0 W (aldebaran_ppt.c, ROCm/rocm_smi_lib#160) and was listed as a GPU that used 0 J.
+    primary = FakeAmdGpu(market_name="AMD Instinct MI250X", energy_ticks=10_000, power_w=300)
+    secondary = FakeAmdGpu(market_name="AMD Instinct MI250X", energy_ticks=0, power_w=0)
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi([primary, secondary]))
+    first, second = sensor.components()
+    assert "secondary die" not in first.basis
+    assert "secondary die" in second.basis
+    assert "primary die" in second.basis
+    (warning,) = sensor.warnings
+    assert warning.startswith("gpu:1 (AMD Instinct MI250X) is the secondary die")
+    add_ticks(primary, 65_536)
+    reading = sensor.read()
+    assert reading.energy_j["gpu:1"] == 0.0  # kept as read, and now said to be so
+
+
+def test_an_idle_mi300x_at_zero_is_not_taken_for_a_secondary_die() -> None:
+    gpu = FakeAmdGpu(market_name="AMD Instinct MI300X", energy_ticks=0, power_w=0)
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi([gpu]))
+    assert "secondary die" not in sensor.components()[0].basis
+    assert sensor.warnings == []
+
+
+def _cpx_node(n: int = 8) -> list[FakeAmdGpu]:
+    socket = FakeAmdGpu(compute_partition="CPX", energy_ticks=5_000_000)
+    return [socket] + [
+        FakeAmdGpu(compute_partition="CPX", energy_ticks=None, socket=socket) for _ in range(n - 1)
+    ]
+
+
+def test_cpx_partitions_reading_one_socket_counter_are_counted_once() -> None:
+    # An MI300X in CPX mode is 8 AMD SMI devices; where they read the socket's counter,
+    # the socket's energy was counted 8 times.
+    gpus = _cpx_node()
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi(gpus))
+    (only,) = sensor.components()
+    assert only.id == "gpu:0"
+    assert "shared by 8 partitions" in only.basis
+    before = sensor.read()
+    add_ticks(gpus[0], 65_536_000)  # 1 kJ on the socket
+    after = sensor.read()
+    total = sum(after.energy_j.values()) - sum(before.energy_j.values())
+    assert total == pytest.approx(1000.0)
+    assert sum("counted once, in gpu:0" in n for n in sensor.notes) == 7
+    (warning,) = sensor.warnings
+    assert "shared by 8 partitions" in warning
+
+
+def test_one_visible_cpx_partition_says_its_energy_is_the_whole_socket() -> None:
+    gpus = _cpx_node()
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi(gpus), environ={"HIP_VISIBLE_DEVICES": "3"})
+    (only,) = sensor.components()
+    assert "AMD SMI processor 3" in only.basis
+    (warning,) = sensor.warnings
+    assert warning.startswith("gpu:0 (AMD Instinct MI300X) is a CPX partition")
+    assert "partitions this job may not use" in warning
+
+
+def test_dpx_partitions_with_their_own_counters_are_kept_with_a_warning() -> None:
+    gpus = [
+        FakeAmdGpu(compute_partition="DPX", energy_ticks=1_000),
+        FakeAmdGpu(compute_partition="DPX", energy_ticks=2_000),
+    ]
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi(gpus))
+    assert [c.id for c in sensor.components()] == ["gpu:0", "gpu:1"]
+    assert len(sensor.warnings) == 2
+    assert all("does not document" in w for w in sensor.warnings)
+
+
+def test_spx_and_unpartitioned_gpus_say_nothing_of_partitions() -> None:
+    gpus = [FakeAmdGpu(compute_partition="SPX", energy_ticks=1_000), FakeAmdGpu(energy_ticks=7)]
+    sensor = AmdSmiSensor(amdsmi_module=FakeAmdSmi(gpus))
+    assert sensor.warnings == []
+    assert not any("partition" in c.basis for c in sensor.components())

@@ -87,3 +87,39 @@ def test_no_gpu_nodes_no_warning(tmp_path: Path) -> None:
         dev_root=tmp_path,
     )
     assert found.warnings == ()
+
+
+def test_mi300a_apu_next_to_rapl_warns_that_cpu_energy_may_be_counted_twice(
+    tmp_path: Path,
+) -> None:
+    # MI300A puts CPU cores and GPU in one package; its socket energy and RAPL's
+    # package were summed with nothing said.
+    tree = FakePowercap(tmp_path / "powercap")
+    tree.add_package(0, dram=False)
+    found = discover(
+        rapl_root=tree.root,
+        rapl_reader=tree.reader,
+        nvml_module=FakeNvml([]),
+        amdsmi_module=FakeAmdSmi([FakeAmdGpu(market_name="AMD Instinct MI300A")]),
+        use_model=False,
+        dev_root=tmp_path,
+    )
+    assert found.warnings == (
+        "gpu:0 (AMD Instinct MI300A) is an APU: AMD SMI does not document whether its socket "
+        "energy includes the CPU cores that cpu:package-0 also counts, so CPU energy may be "
+        "counted twice",
+    )
+
+
+def test_mi300x_next_to_rapl_is_no_apu(tmp_path: Path) -> None:
+    tree = FakePowercap(tmp_path / "powercap")
+    tree.add_package(0, dram=False)
+    found = discover(
+        rapl_root=tree.root,
+        rapl_reader=tree.reader,
+        nvml_module=FakeNvml([]),
+        amdsmi_module=FakeAmdSmi([FakeAmdGpu(market_name="AMD Instinct MI300X")]),
+        use_model=False,
+        dev_root=tmp_path,
+    )
+    assert found.warnings == ()

@@ -471,3 +471,32 @@ def test_broken_process_queries_of_r535_drivers_give_unknown_shares(driver: str)
     gpus = [FakeGpu(uuid=UUIDS[0], pids=[os.getpid()])]
     sensor = NvmlSensor(nvml_module=FakeNvml(gpus, driver=driver), environ={})
     assert sensor.attribution({os.getpid()}) == {"gpu:0": None}
+
+
+def test_gb200_modules_sharing_one_grace_cpu_are_said_to_share_it() -> None:
+    # Two GB200 GPUs share one Grace CPU; each module counter was reported as if it were
+    # the only one, with nothing said of the CPU both may include.
+    gpus = [FakeGpu(name="NVIDIA GB200", uuid=f"GPU-{i}") for i in "ab"]
+    sensor = NvmlSensor(nvml_module=FakeNvml(gpus), environ={})
+    assert [c.kind for c in sensor.components()] == ["module", "module"]
+    shared = [w for w in sensor.warnings if "Grace CPU" in w]
+    assert shared == [
+        "gpu:0 and gpu:1 are GPU modules of superchips that pair two GPUs with one Grace CPU: "
+        "NVML does not document which module's energy includes the shared CPU and its "
+        "memory, so the module total may count the CPU twice, or bill a one-GPU job "
+        "for a CPU it shares"
+    ]
+
+
+def test_one_visible_gb200_says_its_grace_cpu_is_shared() -> None:
+    gpus = [FakeGpu(name="NVIDIA GB200", uuid=f"GPU-{i}") for i in "ab"]
+    sensor = NvmlSensor(nvml_module=FakeNvml(gpus), environ={"CUDA_VISIBLE_DEVICES": "1"})
+    (shared,) = [w for w in sensor.warnings if "Grace CPU" in w]
+    assert shared.startswith("gpu:0 is a GPU module of a superchip that pairs two GPUs")
+
+
+def test_gh200_has_its_own_grace_cpu() -> None:
+    sensor = NvmlSensor(
+        nvml_module=FakeNvml([FakeGpu(name="NVIDIA GH200 480GB", uuid="GPU-a")]), environ={}
+    )
+    assert not any("pairs two GPUs" in w for w in sensor.warnings)

@@ -267,7 +267,7 @@ def _show_human(m: Measurement) -> None:
     for c in m.components:
         energy.add_row(
             safe(c.id),
-            safe(c.method),
+            safe(c.method if c.status == "measured" else f"{c.method}, {c.status}"),
             _energy_cell(c.energy_j, c.energy_low_j, c.energy_high_j),
             "" if c.attributed_energy_j is None else format_energy(c.attributed_energy_j),
             format_power(c.avg_power_w),
@@ -281,6 +281,13 @@ def _show_human(m: Measurement) -> None:
         )
     stdout.print(energy)
     stdout.print(basis)
+    for c in m.components:
+        # Runs saved before components had a status read back as measured.
+        if c.status != "measured":
+            reason = f": {c.status_reason}" if c.status_reason else ""
+            stdout.print(
+                f"[yellow]{safe(c.status)}:[/yellow] {safe(c.id)}{safe(reason)}", highlight=False
+            )
 
     impacts = m.stored_impacts
     if impacts:
@@ -311,7 +318,8 @@ def show_run(
     energy_low_j, energy_high_j, attributed_energy_j, avg_power_w,
     peak_power_w, methods, components (each: id, kind, name, method, sensor,
     basis, energy_j, avg_power_w, peak_power_w, energy_low_j, energy_high_j,
-    attributed_energy_j, catalog_ids), location, pue, impacts (carbon co2e_g,
+    attributed_energy_j, catalog_ids, status: measured, partial or unknown,
+    status_reason: why, or null), location, pue, impacts (carbon co2e_g,
     water_l, cost, each as {low, central, high}, with sources and
     assumptions, as computed when the run was saved), host, warnings,
     timeline ([{"t_s", "power_w": {component id: watts}}] or null).

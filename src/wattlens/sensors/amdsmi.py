@@ -183,6 +183,96 @@ def _index_list(value: str) -> list[int] | None:
     return out
 
 
+def _secondary_die(name: str, ticks: int, info: Any) -> bool:
+    """An MI250/MI250X die that reports neither energy nor power of its own.
+
+    Aldebaran's secondary die gets ``energy_accumulator = 0`` ("Valid power data
+    is available only from primary die", ``aldebaran_ppt.c``) and reads 0 W
+    (ROCm/rocm_smi_lib#160); the primary die reports the whole package.
+    """
+    if "MI250" not in name or ticks != 0:
+        return False
+    watts = _watts(info) if isinstance(info, dict) else None
+    return not watts
+
+
+class _Partitions:
+    """Which GPUs are partitions (DPX, CPX...) of one device, and which share a counter.
+
+    An MI300X in a compute partition mode other than SPX is several AMD SMI
+    devices (``amdsmi_get_gpu_compute_partition``). AMD SMI does not document
+    whether each partition's energy counter is its own or the whole socket's;
+    partitions whose counters read the same non-zero value at the same moment
+    are taken to share the socket's counter, which is then counted once.
+    """
+
+    def __init__(self, smi: Any, handles: list[Any], name_of: Callable[[Any], str]) -> None:
+        self._modes: dict[int, str] = {}
+        self._groups: dict[int, tuple[int, ...]] = {}
+        self._claimed: dict[int, str] = {}
+        query = getattr(smi, "amdsmi_get_gpu_compute_partition", None)
+        if query is None:
+            return  # an amdsmi before partitions
+        keys: dict[int, tuple[str, int]] = {}
+        for i, handle in enumerate(handles):
+            try:
+                mode = str(query(handle)).strip().upper()
+            except Exception:  # unsupported on this GPU or library: not partitioned
+                continue
+            if mode in ("", "N/A", "SPX"):
+                continue
+            self._modes[i] = mode
+            try:
+                ticks = _ticks(smi.amdsmi_get_energy_count(handle))
+                name = name_of(handle)
+            except Exception:  # no counter: nothing to share
+                continue
+            if ticks not in SENTINELS and ticks != 0:
+                keys[i] = (name, ticks)
+        for i, key in keys.items():
+            self._groups[i] = tuple(j for j, other in keys.items() if other == key)
+
+    def mode(self, smi_index: int) -> str | None:
+        """The partition mode (``CPX``...), None when the GPU is not partitioned."""
+        return self._modes.get(smi_index)
+
+    def _sharing(self, smi_index: int) -> tuple[int, ...]:
+        return self._groups.get(smi_index, (smi_index,))
+
+    def counted_in(self, smi_index: int) -> str | None:
+        """The component that already counts this partition's shared counter."""
+        for j in self._sharing(smi_index):
+            if j in self._claimed:
+                return self._claimed[j]
+        return None
+
+    def claim(self, smi_index: int, cid: str) -> None:
+        self._claimed[smi_index] = cid
+
+    def describe(self, smi_index: int) -> str:
+        mode, n = self._modes[smi_index], len(self._sharing(smi_index))
+        if n > 1:
+            return f"; a {mode} partition whose counter is the socket's, shared by {n} partitions"
+        return (
+            f"; a {mode} partition: AMD SMI does not document whether its counter covers "
+            "the partition or the whole socket"
+        )
+
+    def warning(self, cid: str, name: str, smi_index: int) -> str:
+        mode, n = self._modes[smi_index], len(self._sharing(smi_index))
+        if n > 1:
+            return (
+                f"{cid} ({name}) is a {mode} partition that reads the socket's energy "
+                f"counter, shared by {n} partitions: its energy includes partitions this "
+                "job may not use"
+            )
+        return (
+            f"{cid} ({name}) is a {mode} partition: AMD SMI does not document whether its "
+            "energy covers this partition or the whole socket, so GPU energy may count the "
+            "socket more than once"
+        )
+
+
 class AmdSmiSensor:
     """Cumulative energy of every AMD GPU this process may use.
 
@@ -320,6 +410,7 @@ class AmdSmiSensor:
         handles = list(self._call("list GPUs", smi.amdsmi_get_processor_handles))
         gpus: list[_Gpu] = []
         wrap_periods: list[float] = []
+        shared = _Partitions(smi, handles, self._name)
         for index, smi_index in enumerate(self._visible(self._hip_order(handles), env)):
             handle = handles[smi_index]
             cid = f"{self._id_prefix}:{index}"
@@ -329,6 +420,13 @@ class AmdSmiSensor:
             info = self._supported("read power", smi.amdsmi_get_power_info, handle)
             if counter is None and (not isinstance(info, dict) or _watts(info) is None):
                 self.notes.append(f"{cid} ({name}) reports neither energy nor power: skipped")
+                continue
+            same = shared.counted_in(smi_index) if counter is not None else None
+            if same is not None:
+                self.notes.append(
+                    f"{cid} ({name}, {shared.mode(smi_index)} partition) reads the same "
+                    f"socket energy counter as {same}: counted once, in {same}"
+                )
                 continue
             where = f"AMD SMI processor {smi_index}"
             if counter is not None:
@@ -346,6 +444,21 @@ class AmdSmiSensor:
                     basis += "; a 32-bit accumulator on some GPUs, read often enough to see wraps"
             else:
                 basis = f"amdsmi_get_power_info integrated by the trapezoid rule, {where}"
+            if counter is not None and _secondary_die(name, _ticks(count), info):
+                basis += (
+                    "; the secondary die (GCD) of an MI250/MI250X: the package's power and "
+                    "energy are reported on its primary die only (aldebaran_ppt.c, "
+                    "ROCm/rocm_smi_lib#160), so this die reads 0 J"
+                )
+                self.warnings.append(
+                    f"{cid} ({name}) is the secondary die of an MI250/MI250X, which reports "
+                    "no energy of its own (0 J): the energy of both dies is in the figure "
+                    "of the package's primary die, counted only where that die is visible"
+                )
+            if shared.mode(smi_index) is not None:
+                basis += shared.describe(smi_index)
+                self.warnings.append(shared.warning(cid, name, smi_index))
+                shared.claim(smi_index, cid)
             component = Component(
                 id=cid,
                 kind="gpu",

@@ -7,12 +7,14 @@ backend that is skipped says why and what would enable it, which is what
 ``wattlens doctor`` prints. Nothing is probed at import; the first
 :func:`default_discovery` call probes once per process.
 
-Three cross-backend rules:
+Four cross-backend rules:
 
 - When NVML found GPUs, AMD GPUs are ``gpu:amd:N`` so that the ids of two
   vendors never collide (an AMD iGPU next to an NVIDIA dGPU).
 - A superchip module counter (GH200, GB200: ``kind == "module"``) already
   covers the CPU and memory, so the model does not add them again.
+- An APU (MI300A) next to a CPU component gives a warning: whether AMD SMI's
+  socket energy also covers the CPU cores is not documented.
 - GPU device nodes without a working backend (``/dev/nvidia0`` without NVML,
   ``/dev/kfd`` without AMD SMI) give a warning for every measurement: the
   GPUs exist but are not measured. With ROCm PyTorch, ``import torch`` before
@@ -126,7 +128,7 @@ def discover(
                     "measure on Linux, or with an NVIDIA or AMD GPU sensor",
                 )
             )
-            return Discovery(tuple(sensors), tuple(probes), tuple(warnings))
+            return Discovery(tuple(sensors), tuple(probes), (*warnings, *_apu_overlap(sensors)))
         covered = " and ".join(p for p, n in (("CPU", need_cpu), ("RAM", need_ram)) if n)
         probes.append(
             Probe(
@@ -140,7 +142,28 @@ def discover(
             )
         )
         sensors.append(model)
-    return Discovery(tuple(sensors), tuple(probes), tuple(warnings))
+    return Discovery(tuple(sensors), tuple(probes), (*warnings, *_apu_overlap(sensors)))
+
+
+# APUs whose AMD SMI socket is the whole package, CPU cores included: the MI300A puts
+# "Zen 4" CPU cores, CDNA 3 GPU and HBM in one package (AMD Instinct MI300A APU data sheet).
+_APU_NAMES = ("MI300A",)
+
+
+def _apu_overlap(sensors: list[Sensor]) -> list[str]:
+    """A warning where an APU's GPU energy may already hold the CPU energy counted again."""
+    components = [c for s in sensors for c in s.components()]
+    apus = [c for c in components if c.sensor == "amdsmi" and any(n in c.name for n in _APU_NAMES)]
+    cpus = [c.id for c in components if c.kind == "cpu"]
+    if not apus or not cpus:
+        return []
+    return [
+        f"{apu.id} ({apu.name}) is an APU: AMD SMI does not document whether its socket "
+        f"energy includes the CPU cores that {' and '.join(cpus)} also "
+        f"{'counts' if len(cpus) == 1 else 'count'}, so CPU energy "
+        "may be counted twice"
+        for apu in apus
+    ]
 
 
 def _has_nodes(dev_root: Path, pattern: str) -> bool:

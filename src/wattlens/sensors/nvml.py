@@ -1,7 +1,7 @@
 """NVIDIA GPU energy through NVML (the ``nvidia-ml-py`` package, module ``pynvml``).
 
 Nothing here touches the driver at import: ``pynvml`` is imported inside
-:func:`_load_pynvml`, and the module can be injected (``nvml_module=``) so
+:func:`~wattlens.sensors.nvml_api.load_pynvml`, and the module can be injected (``nvml_module=``) so
 tests run the real code against a fake.
 
 Per GPU, the best source wins:
@@ -32,9 +32,12 @@ PCI bus, so on machines with mixed GPU models set ``CUDA_DEVICE_ORDER=PCI_BUS_ID
 for the indices to agree (CUDA C Programming Guide, "CUDA Environment Variables");
 measurements warn when the GPUs differ and the variable is not set.
 
-Every NVML error goes through one table, :data:`_NVML_ERRORS`, into
+Every NVML error goes through one table,
+:data:`~wattlens.sensors.nvml_api.NVML_ERRORS`, into
 :class:`~wattlens.errors.SensorError` or
-:class:`~wattlens.errors.SensorPermissionError` with a hint.
+:class:`~wattlens.errors.SensorPermissionError` with a hint. Which share of a
+GPU belongs to the measured processes is
+:func:`~wattlens.sensors.nvml_attribution.process_share`.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattlens.errors import SensorError, SensorPermissionError
+from wattlens.errors import SensorError
 from wattlens.sensors.base import Component, Probe, Reading, probe_and_close, start_sensor
 from wattlens.sensors.counters import (
     MAX_PLAUSIBLE_W,
@@ -56,93 +59,28 @@ from wattlens.sensors.counters import (
     PowerIntegral,
     read_parts,
 )
+from wattlens.sensors.nvml_api import (
+    is_nvml_error,
+    load_pynvml,
+    nvml_error,
+    nvml_text,
+    visible_nvml_indices,
+)
+from wattlens.sensors.nvml_attribution import ShareState, pid_exists, process_share
+
+__all__ = ["INSTALL_HINT", "NvmlSensor", "open_nvml", "probe_nvml", "visible_nvml_indices"]
 
 INSTALL_HINT = "install the NVIDIA extra: pip install 'wattlens[nvidia]'"
-
-# One table for every NVML error wattlens can meet: exception class name (as
-# nvidia-ml-py generates them from NVML_ERROR_*) -> (wattlens class, hint).
-# Names rather than classes so the table needs no import of pynvml and fits
-# any module with the same API.
-_NVML_ERRORS: dict[str, tuple[type[SensorError], str]] = {
-    "NVMLError_LibraryNotFound": (
-        SensorError,
-        "libnvidia-ml.so.1 was not found: install the NVIDIA driver, or inside a "
-        "container run with the NVIDIA Container Toolkit (`--gpus all`)",
-    ),
-    "NVMLError_DriverNotLoaded": (
-        SensorError,
-        "the NVIDIA kernel driver is not loaded: check `nvidia-smi` and `lsmod | grep nvidia`",
-    ),
-    "NVMLError_NoPermission": (
-        SensorPermissionError,
-        "NVML refused this user: check the permissions of /dev/nvidia* (the `video` "
-        "group on many distributions) or run as root",
-    ),
-    "NVMLError_NotSupported": (
-        SensorError,
-        "this GPU, its mode (MIG, vGPU) or the driver does not support the query "
-        "(the total-energy counter needs Volta or newer)",
-    ),
-    "NVMLError_GpuIsLost": (
-        SensorError,
-        "the GPU fell off the bus: see `dmesg` for an Xid 79, then reset the GPU or reboot",
-    ),
-    "NVMLError_LibRmVersionMismatch": (
-        SensorError,
-        "the NVIDIA driver was upgraded without a reboot: reboot or reload the nvidia modules",
-    ),
-    "NVMLError_Uninitialized": (
-        SensorError,
-        "NVML was shut down while in use: create a new sensor",
-    ),
-    "NVMLError_FunctionNotFound": (
-        SensorError,
-        "the NVIDIA driver is too old for this query: upgrade the driver",
-    ),
-    "NVMLError_InsufficientPower": (
-        SensorError,
-        "a GPU power cable is not connected properly",
-    ),
-    "NVMLError_ResetRequired": (
-        SensorError,
-        "the GPU needs a reset: `sudo nvidia-smi --gpu-reset` or reboot",
-    ),
-    "NVMLError_Timeout": (SensorError, "the driver timed out: retry; check `dmesg` if it persists"),
-}
-
-
-def _nvml_error(exc: Exception, action: str) -> SensorError:
-    """Translate one NVML exception into a wattlens error, through :data:`_NVML_ERRORS`."""
-    for cls in type(exc).__mro__:
-        if cls.__name__ in _NVML_ERRORS:
-            kind, hint = _NVML_ERRORS[cls.__name__]
-            return kind(f"NVML failed to {action}: {exc}", hint=hint)
-    return SensorError(f"NVML failed to {action}: {exc}")
-
-
-def _is_nvml_error(nvml: Any, exc: Exception, *names: str) -> bool:
-    """True when ``exc`` is an NVML error (or one of the named NVMLError_* subclasses)."""
-    if names:
-        return any(isinstance(exc, getattr(nvml, n, ())) for n in names)
-    return isinstance(exc, getattr(nvml, "NVMLError", ()))
-
-
-def _load_pynvml() -> Any:
-    import pynvml
-
-    return pynvml
-
-
-def _text(value: str | bytes) -> str:
-    # nvidia-ml-py returned bytes before 11.5 and str since; accept both.
-    return value.decode() if isinstance(value, bytes) else value
-
 
 # Superchips whose NVML energy counter covers the whole module (GPU, CPU and
 # memory): "On GH200 … the cumulative energy counter is for the entire
 # chip/module, which includes not only the GPU, but also CPU, memory"
 # (ml-energy/zeus#172).
 _MODULE_NAMES = ("GH200", "GB200", "GB300")
+# Superchips that join two GPUs to one Grace CPU: "two NVIDIA Blackwell Tensor Core GPUs
+# and an NVIDIA Grace CPU" per GB200 superchip, 72 GPUs and 36 Grace CPUs per rack (NVIDIA,
+# GB200 NVL72 and GB300 NVL72 product pages). GH200 is one GPU and one Grace CPU.
+_SHARED_CPU_NAMES = ("GB200", "GB300")
 
 
 @dataclass
@@ -157,9 +95,7 @@ class _Gpu:
     component: Component
     counter: GpuCounter | None = None
     sampled: PowerIntegral = field(default_factory=PowerIntegral)
-    last_util_timestamp_us: int = 0
-    last_share: float | None = None
-    """The last SM share measured on a shared GPU, kept while the driver has no new sample."""
+    share: ShareState = field(default_factory=ShareState)
     mig: bool = False
     """A MIG instance (or a GPU in MIG mode): the whole GPU is measured, not attributable."""
     power_limit_w: float | None = None
@@ -167,67 +103,6 @@ class _Gpu:
     @property
     def energy_j(self) -> float:
         return self.counter.total_j if self.counter is not None else self.sampled.total_j
-
-
-def visible_nvml_indices(
-    value: str | None,
-    uuids: list[str],
-    notes: list[str] | None = None,
-    *,
-    mig_parent: Callable[[str], int | None] | None = None,
-    mig: set[int] | None = None,
-) -> list[int]:
-    """Map ``CUDA_VISIBLE_DEVICES`` to NVML indices, in the order CUDA numbers them.
-
-    Args:
-        value: The variable's value, or ``None`` when unset (all devices).
-        uuids: The UUID of each NVML device, by NVML index (``GPU-…``).
-        notes: Where to append a note for every entry that is ignored.
-        mig_parent: Resolves a ``MIG-`` UUID to the index of its parent GPU
-            (``None`` when it names no instance); without it MIG entries are
-            ignored with a note.
-        mig: Where to add the positions (CUDA indices) that are MIG instances.
-
-    Returns:
-        NVML indices; position ``i`` in the list is what CUDA calls device ``i``.
-    """
-    if value is None:
-        return list(range(len(uuids)))
-    notes = notes if notes is not None else []
-    chosen: list[int] = []
-    for raw in value.split(","):
-        entry = raw.strip()
-        if not entry:
-            break
-        index: int | None = None
-        if entry.startswith("MIG-"):
-            if mig_parent is None:
-                notes.append(
-                    f"CUDA_VISIBLE_DEVICES entry {entry} ignored: NVML measures whole GPUs, "
-                    "not MIG instances"
-                )
-                continue
-            index = mig_parent(entry)
-            if index is not None and index not in chosen and mig is not None:
-                mig.add(len(chosen))
-        elif entry.lstrip("-").isdigit():
-            number = int(entry)
-            index = number if 0 <= number < len(uuids) else None
-        else:
-            matches = [i for i, u in enumerate(uuids) if u.startswith(entry)]
-            if not entry.startswith("GPU-"):
-                matches = [i for i, u in enumerate(uuids) if u.startswith("GPU-" + entry)]
-            index = matches[0] if len(matches) == 1 else None
-        if index is None or index in chosen:
-            # CUDA stops enumerating at the first invalid or repeated entry.
-            notes.append(f"CUDA_VISIBLE_DEVICES stops at {entry!r}: it names no unique GPU")
-            break
-        chosen.append(index)
-    return chosen
-
-
-def _pid_exists(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}")
 
 
 class NvmlSensor:
@@ -264,9 +139,9 @@ class NvmlSensor:
         nvml_module: Any | None = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        pid_exists: Callable[[int], bool] = _pid_exists,
+        pid_exists: Callable[[int], bool] = pid_exists,
     ) -> None:
-        self._nvml = nvml_module if nvml_module is not None else _load_pynvml()
+        self._nvml = nvml_module if nvml_module is not None else load_pynvml()
         self._clock = clock
         self._pid_exists = pid_exists
         env = os.environ if environ is None else environ
@@ -292,8 +167,8 @@ class NvmlSensor:
         try:
             return fn(*args)
         except Exception as exc:
-            if _is_nvml_error(self._nvml, exc):
-                raise _nvml_error(exc, action) from exc
+            if is_nvml_error(self._nvml, exc):
+                raise nvml_error(exc, action) from exc
             raise
 
     def _open_devices(self) -> list[tuple[int, Any, str]]:
@@ -304,9 +179,9 @@ class NvmlSensor:
         for i in range(count):
             try:
                 handle = nvml.nvmlDeviceGetHandleByIndex(i)
-                uuid = _text(nvml.nvmlDeviceGetUUID(handle))
+                uuid = nvml_text(nvml.nvmlDeviceGetUUID(handle))
             except Exception as exc:
-                if not _is_nvml_error(nvml, exc):
+                if not is_nvml_error(nvml, exc):
                     raise
                 # A cgroup that denies some /dev/nvidia* makes NVML answer "Insufficient
                 # Permissions" for them (NVIDIA/nvidia-docker#393); CUDA does not see them
@@ -326,7 +201,7 @@ class NvmlSensor:
             try:
                 instance = nvml.nvmlDeviceGetHandleByUUID(entry)
                 handle = nvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(instance)
-                uuid = _text(nvml.nvmlDeviceGetUUID(handle))
+                uuid = nvml_text(nvml.nvmlDeviceGetUUID(handle))
             except Exception:  # an unknown instance, or a driver without MIG
                 return None
             return uuids.index(uuid) if uuid in uuids else None
@@ -354,7 +229,7 @@ class NvmlSensor:
         gpus: list[_Gpu] = []
         for user_index, position in enumerate(chosen):
             nvml_index, handle, uuid = opened[position]
-            name = _text(self._call("read GPU name", nvml.nvmlDeviceGetName, handle))
+            name = nvml_text(self._call("read GPU name", nvml.nvmlDeviceGetName, handle))
             has_counter = self._probe(nvml.nvmlDeviceGetTotalEnergyConsumption, handle)
             if not has_counter and not self._probe(nvml.nvmlDeviceGetPowerUsage, handle):
                 self.notes.append(
@@ -413,7 +288,26 @@ class NvmlSensor:
                 hint="; ".join(self.notes)
                 or "check `nvidia-smi -L` and the CUDA_VISIBLE_DEVICES variable",
             )
+        self._note_shared_cpu(gpus)
         return gpus
+
+    def _note_shared_cpu(self, gpus: list[_Gpu]) -> None:
+        # NVML does not say how the module counters of the two GPUs of one superchip split
+        # the Grace CPU and its memory between them; say so instead of guessing.
+        shared = [g.component.id for g in gpus if any(n in g.name for n in _SHARED_CPU_NAMES)]
+        if not shared:
+            return
+        which = " and ".join([", ".join(shared[:-1]), shared[-1]] if len(shared) > 1 else shared)
+        self.warnings.append(
+            f"{which} are GPU modules of superchips that pair two GPUs with one Grace CPU: "
+            "NVML does not document which module's energy includes the shared CPU and its "
+            "memory, so the module total may count the CPU twice, or bill a one-GPU job "
+            "for a CPU it shares"
+            if len(shared) > 1
+            else f"{which} is a GPU module of a superchip that pairs two GPUs with one Grace "
+            "CPU: NVML does not document whether its energy includes the shared CPU and its "
+            "memory, which the other GPU of the superchip also uses"
+        )
 
     def _note_device_order(self, order: str | None) -> None:
         # CUDA numbers fastest-first unless CUDA_DEVICE_ORDER=PCI_BUS_ID; NVML by PCI bus.
@@ -431,10 +325,10 @@ class NvmlSensor:
         try:
             fn(handle)
         except Exception as exc:
-            if _is_nvml_error(self._nvml, exc, "NVMLError_NotSupported"):
+            if is_nvml_error(self._nvml, exc, "NVMLError_NotSupported"):
                 return False
-            if _is_nvml_error(self._nvml, exc):
-                raise _nvml_error(exc, "query the GPU") from exc
+            if is_nvml_error(self._nvml, exc):
+                raise nvml_error(exc, "query the GPU") from exc
             raise
         return True
 
@@ -513,9 +407,9 @@ class NvmlSensor:
             try:
                 raw_mj = int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle))
             except Exception as exc:
-                if not _is_nvml_error(self._nvml, exc):
+                if not is_nvml_error(self._nvml, exc):
                     raise
-                if _is_nvml_error(self._nvml, exc, "NVMLError_NotSupported") and watts is not None:
+                if is_nvml_error(self._nvml, exc, "NVMLError_NotSupported") and watts is not None:
                     self._fall_back_to_power(gpu, watts, now_s)
                     self._faults.record(
                         cid,
@@ -523,7 +417,7 @@ class NvmlSensor:
                         "energy continues from power samples",
                     )
                     return watts
-                raise _nvml_error(exc, f"read the energy of {cid}") from exc
+                raise nvml_error(exc, f"read the energy of {cid}") from exc
             note = gpu.counter.update(raw_mj, now_s)
             if note is not None:
                 self._faults.record(cid, f"{cid}: {note}")
@@ -547,8 +441,8 @@ class NvmlSensor:
         except Exception as exc:
             if gpu.counter is not None:
                 return None  # power is a courtesy when the counter gives energy
-            if _is_nvml_error(self._nvml, exc):
-                raise _nvml_error(exc, f"read the power of gpu:{gpu.index}") from exc
+            if is_nvml_error(self._nvml, exc):
+                raise nvml_error(exc, f"read the power of gpu:{gpu.index}") from exc
             raise
         if not 0.0 <= watts <= MAX_PLAUSIBLE_W:
             if gpu.counter is not None:
@@ -559,23 +453,11 @@ class NvmlSensor:
     def attribution(self, pids: set[int]) -> dict[str, float | None]:
         """The fraction of each GPU's energy attributable to the given processes.
 
-        The rule, per GPU, from ``nvmlDeviceGetComputeRunningProcesses``:
-
-        - no compute process on the GPU: ``0.0``;
-        - every compute process on the GPU in ``pids``: ``1.0``;
-        - none of them in ``pids``: ``0.0``, unless one of them does not
-          exist in this PID namespace: NVML lists host PIDs, so inside a
-          container they cannot be matched (NVIDIA/nvidia-docker#1483) and
-          the share is ``None`` (unknown), not 0;
-        - mixed: the share of SM utilisation of ``pids`` in the samples of
-          ``nvmlDeviceGetProcessUtilization`` since the previous call; when
-          the driver has no new sample (``NOT_FOUND``, routine at sub-second
-          polling) the last share measured; ``None`` when there is none, the
-          samples are all zero, or their PIDs are not those of the process
-          list (a namespace mismatch, Project-HAMi/HAMi-core#112);
-        - a MIG partition, or any failure of the query (including
-          ``NVMLLibraryMismatchError``, which is not an ``NVMLError``):
-          ``None``.
+        Per GPU, by the rule of
+        :func:`~wattlens.sensors.nvml_attribution.process_share`: 0 or 1 where
+        the processes on the GPU are none or all of ``pids``, the SM-utilisation
+        share where they are mixed, and ``None`` (unknown) for MIG, container
+        PIDs that cannot be matched, or any failure of the query.
 
         Args:
             pids: Process ids of the measured process tree.
@@ -586,45 +468,10 @@ class NvmlSensor:
         shares: dict[str, float | None] = {}
         with self._lock:
             for gpu in self._gpus:
-                shares[gpu.component.id] = self._share(gpu, pids)
+                shares[gpu.component.id] = process_share(
+                    self._nvml, gpu.handle, gpu.share, pids, mig=gpu.mig, exists=self._pid_exists
+                )
         return shares
-
-    def _share(self, gpu: _Gpu, pids: set[int]) -> float | None:
-        if gpu.mig:
-            return None
-        try:
-            procs = self._nvml.nvmlDeviceGetComputeRunningProcesses(gpu.handle)
-            on_gpu = {int(p.pid) for p in procs}
-        except Exception:  # NVMLError, NVMLLibraryMismatchError, garbage structs
-            return None
-        ours = on_gpu & pids
-        if not on_gpu:
-            return 0.0
-        if ours == on_gpu:
-            return 1.0
-        if not ours:
-            return None if any(not self._pid_exists(p) for p in on_gpu) else 0.0
-        return self._sm_share(gpu, pids, on_gpu)
-
-    def _sm_share(self, gpu: _Gpu, pids: set[int], on_gpu: set[int]) -> float | None:
-        try:
-            samples = self._nvml.nvmlDeviceGetProcessUtilization(
-                gpu.handle, gpu.last_util_timestamp_us
-            )
-        except Exception as exc:
-            # NotFound: no sample since the timestamp (NVML API reference).
-            if _is_nvml_error(self._nvml, exc, "NVMLError_NotFound"):
-                return gpu.last_share
-            return None
-        if samples:
-            gpu.last_util_timestamp_us = max(int(s.timeStamp) for s in samples)
-        if samples and not {int(s.pid) for s in samples} & on_gpu:
-            return None
-        total = sum(int(s.smUtil) for s in samples)
-        if total <= 0:
-            return None
-        gpu.last_share = min(sum(int(s.smUtil) for s in samples if int(s.pid) in pids) / total, 1.0)
-        return gpu.last_share
 
     def close(self) -> None:
         """Shut NVML down (it is reference-counted: one shutdown per init)."""
@@ -635,8 +482,8 @@ class NvmlSensor:
         try:
             self._nvml.nvmlShutdown()
         except Exception as exc:
-            if _is_nvml_error(self._nvml, exc):
-                raise _nvml_error(exc, "shut down") from exc
+            if is_nvml_error(self._nvml, exc):
+                raise nvml_error(exc, "shut down") from exc
             raise
 
 
@@ -651,7 +498,7 @@ def open_nvml(
     """
     if nvml_module is None:
         try:
-            nvml_module = _load_pynvml()
+            nvml_module = load_pynvml()
         except ImportError:
             return None, Probe(
                 backend="nvml",
