@@ -18,6 +18,7 @@ MINIMUM_ROWS = {
     "regions": 30,
     "water": 6,
     "prices": 20,
+    "prices_yearly": 140,  # 2019-2025 for the EU countries of prices and the US
     "exchange_rates": 5,
     "pue": 5,
     "equivalents": 10,

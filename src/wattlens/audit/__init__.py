@@ -26,7 +26,9 @@ ratio ``stated ÷ recomputed`` and a verdict:
 A claim may carry ``date:`` (when the figure was true or published): with the file's
 ``date:`` (the article's) a figure older than ``stale_after_years`` (5) is named as
 stale. ``as_of:`` (default: the year of ``date:``, else the article's) picks the year of
-the catalog's yearly series (``cat("grids", "us")`` reads ``grids_yearly``).
+the catalog's yearly series (``cat("grids", "us")`` reads ``grids_yearly``,
+``cat("prices", "de")`` reads ``prices_yearly``; the nearest year when the series does not
+reach it, said in the source; the current row when there is no year at all).
 
 Values are read by the one quantity grammar of wattlens (:mod:`wattlens.quantity`,
 listed by ``wattlens units``), as CLI options and scenario files are: ``5 mWh``

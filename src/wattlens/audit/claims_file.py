@@ -496,8 +496,28 @@ def _build(model: _FileModel, name: str, problems: _Problems) -> ClaimsFile:
     file_date = None
     if model.date is not None:
         file_date = _stated(model.date, "", problems, ("date",), "date")
-    inputs: dict[str, InputFigure] = {}
+    # Ids whose definitions are broken: their own problem is reported once, and claims that use
+    # them are not also reported as naming something unknown.
     broken: set[str] = set()
+    inputs = _build_inputs(model, problems, broken)
+    claims: list[Claim] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(model.claims):
+        claim = _build_claim(
+            index, raw, model=model, inputs=inputs, seen=seen, problems=problems, broken=broken
+        )
+        if claim is not None:
+            claims.append(claim)
+    return ClaimsFile(
+        name, model.title, model.source, model.tolerance, inputs, claims,
+        date=file_date, stale_after_years=model.stale_after_years, broken_ids=frozenset(broken),
+    )  # fmt: skip
+
+
+def _build_inputs(
+    model: _FileModel, problems: _Problems, broken: set[str]
+) -> dict[str, InputFigure]:
+    inputs: dict[str, InputFigure] = {}
     for input_id, raw in model.inputs.items():
         path: Path_ = ("inputs", input_id)
         if not re.match(_ID, input_id) or input_id in _FUNCTIONS:
@@ -518,68 +538,70 @@ def _build(model: _FileModel, name: str, problems: _Problems) -> ClaimsFile:
             broken.add(input_id)
             continue
         inputs[input_id] = InputFigure(input_id, quantity, spec.source, spec.note)
-    claims: list[Claim] = []
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(model.claims):
-        path = ("claims", index)
-        try:
-            item = _ClaimModel.model_validate(raw)
-        except ValidationError as exc:
-            problems.add_validation(exc, path)
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                broken.add(raw["id"])
-            continue
-        if item.id in seen or item.id in inputs or item.id in _FUNCTIONS:
-            what = (
-                f"claims[{seen[item.id]}]" if item.id in seen
-                else "an input" if item.id in inputs else "a function"
-            )  # fmt: skip
-            problems.add(
-                (*path, "id"), f"the id {item.id!r} is already used by {what}",
-                "give every claim and input its own id",
-            )  # fmt: skip
-            continue
-        seen[item.id] = index
-        if item.kind is not None and item.kind not in CLAIM_KINDS:
-            problems.add((*path, "kind"), f"unknown kind {item.kind!r}", _FIELD_HINTS["kind"])
-        stated = _stated(item.value, item.unit, problems, (*path, "value"), item.kind)
-        quoted = (
-            _stated(item.quoted_as, "", problems, (*path, "quoted_as"))
-            if item.quoted_as is not None
-            else None
-        )
-        when = (
-            _stated(item.date, "", problems, (*path, "date"), "date")
-            if item.date is not None
-            else None
-        )
-        if quoted is not None and item.source is None:
-            problems.add(
-                (*path, "quoted_as"), "quoted_as needs the source it quotes",
-                "add source: the document the article cites for this figure",
-            )  # fmt: skip
-        if stated is None:
-            broken.add(item.id)
-            continue
-        claims.append(
-            Claim(
-                id=item.id,
-                text=item.text,
-                text_en=item.text_en,
-                stated=stated,
-                recompute=item.recompute,
-                tolerance=item.tolerance if item.tolerance is not None else model.tolerance,
-                sources=tuple(item.sources),
-                note=item.note,
-                index=index,
-                kind=item.kind,
-                cited=item.source,
-                quoted_as=quoted,
-                date=when,
-                as_of=item.as_of if item.as_of is not None else _year_of(when),
-            )
-        )
-    return ClaimsFile(
-        name, model.title, model.source, model.tolerance, inputs, claims,
-        date=file_date, stale_after_years=model.stale_after_years, broken_ids=frozenset(broken),
-    )  # fmt: skip
+    return inputs
+
+
+def _build_claim(
+    index: int,
+    raw: Any,
+    *,
+    model: _FileModel,
+    inputs: dict[str, InputFigure],
+    seen: dict[str, int],
+    problems: _Problems,
+    broken: set[str],
+) -> Claim | None:
+    path: Path_ = ("claims", index)
+    try:
+        item = _ClaimModel.model_validate(raw)
+    except ValidationError as exc:
+        problems.add_validation(exc, path)
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            broken.add(raw["id"])
+        return None
+    if item.id in seen or item.id in inputs or item.id in _FUNCTIONS:
+        what = (
+            f"claims[{seen[item.id]}]" if item.id in seen
+            else "an input" if item.id in inputs else "a function"
+        )  # fmt: skip
+        problems.add(
+            (*path, "id"), f"the id {item.id!r} is already used by {what}",
+            "give every claim and input its own id",
+        )  # fmt: skip
+        return None
+    seen[item.id] = index
+    if item.kind is not None and item.kind not in CLAIM_KINDS:
+        problems.add((*path, "kind"), f"unknown kind {item.kind!r}", _FIELD_HINTS["kind"])
+    stated = _stated(item.value, item.unit, problems, (*path, "value"), item.kind)
+    quoted = (
+        _stated(item.quoted_as, "", problems, (*path, "quoted_as"))
+        if item.quoted_as is not None
+        else None
+    )
+    when = (
+        _stated(item.date, "", problems, (*path, "date"), "date") if item.date is not None else None
+    )
+    if quoted is not None and item.source is None:
+        problems.add(
+            (*path, "quoted_as"), "quoted_as needs the source it quotes",
+            "add source: the document the article cites for this figure",
+        )  # fmt: skip
+    if stated is None:
+        broken.add(item.id)
+        return None
+    return Claim(
+        id=item.id,
+        text=item.text,
+        text_en=item.text_en,
+        stated=stated,
+        recompute=item.recompute,
+        tolerance=item.tolerance if item.tolerance is not None else model.tolerance,
+        sources=tuple(item.sources),
+        note=item.note,
+        index=index,
+        kind=item.kind,
+        cited=item.source,
+        quoted_as=quoted,
+        date=when,
+        as_of=item.as_of if item.as_of is not None else _year_of(when),
+    )

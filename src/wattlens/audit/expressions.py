@@ -136,6 +136,7 @@ _CATALOG_DEFAULT = {
     "cpus": "tdp_w",
     "grids": "co2e_g_per_kwh",
     "grids_yearly": "co2e_g_per_kwh",
+    "prices_yearly": "price_local_per_kwh",
     "water": "l_per_kwh",
     "pue": "pue",
     "models": "params_total",
@@ -182,6 +183,10 @@ def _catalog_value(
         dated = _grid_in_year(catalog, row.id, year)
         if dated is not None:
             return dated
+    if kind == "prices" and year is not None and chosen in _YEARLY_PRICE_FIELDS:
+        dated = _price_in_year(catalog, row, chosen, year)
+        if dated is not None:
+            return dated
     if chosen is None or chosen not in type(row).model_fields:
         fields = [f for f, v in row.model_dump().items() if isinstance(v, int | float)]
         raise _EvalError(
@@ -223,6 +228,35 @@ def _grid_in_year(catalog: Catalog, grid_id: str, year: int) -> Value | None:
         f"{row.source} ({row.year})"
     )
     return Value(value, value, value, parse_unit("g/kWh").dims, (source,))
+
+
+_YEARLY_PRICE_FIELDS = ("price_local_per_kwh", "price_usd_per_kwh")
+
+
+def _price_in_year(catalog: Catalog, row: Any, field_name: str, year: int) -> Value | None:
+    """A country's business electricity price in a claim's year from the yearly series (the
+    nearest year when the series does not reach it), or None when the country has no series
+    or the series cannot give the field asked for (US dollars from a series in euros)."""
+    from wattlens.catalog import PriceYear
+
+    if field_name == "price_usd_per_kwh" and row.currency != "USD":
+        return None  # converting would need that year's exchange rate, which is not sourced
+    series = [
+        e.row
+        for e in catalog.entries("prices_yearly")
+        if isinstance(e.row, PriceYear) and e.row.price_id == row.id
+    ]
+    if not series:
+        return None
+    dated = min(series, key=lambda r: (abs(r.data_year - year), -r.data_year))
+    unit = parse_unit(f"{dated.currency}/kWh")
+    value = dated.price_local_per_kwh * unit.factor
+    nearest = "" if dated.data_year == year else f", the nearest year to {year}"
+    source = (
+        f"catalog prices_yearly/{dated.id}.price_local_per_kwh ({dated.data_year}{nearest}): "
+        f"{dated.source} ({dated.year})"
+    )
+    return Value(value, value, value, unit.dims, (source,))
 
 
 def _training_value(catalog: Catalog, node: ast.Call) -> Value:

@@ -43,6 +43,7 @@ from wattlens.catalog.schema import (
     GridYear,
     Model,
     Price,
+    PriceYear,
     Pue,
     Region,
     Water,
@@ -71,6 +72,7 @@ _ROW_TYPES: dict[str, type[CatalogRow]] = {
     "regions": Region,
     "water": Water,
     "prices": Price,
+    "prices_yearly": PriceYear,
     "exchange_rates": ExchangeRate,
     "pue": Pue,
     "equivalents": Equivalent,
@@ -283,6 +285,25 @@ class Catalog:
                         f"grids_yearly: {year.id!r} ({entry.origin}) names grid "
                         f"{year.grid_id!r}, which is not in the grids catalog",
                         hint="add the grid zone or point the row at an existing one",
+                    )
+        if kind == "prices_yearly":
+            prices = self._load("prices")
+            for entry in self._load("prices_yearly").values():
+                dated = entry.row
+                assert isinstance(dated, PriceYear)
+                current = prices.get(dated.price_id)
+                if current is None:
+                    raise CatalogError(
+                        f"prices_yearly: {dated.id!r} ({entry.origin}) names country "
+                        f"{dated.price_id!r}, which is not in the prices catalog",
+                        hint="add the country to prices or point the row at an existing one",
+                    )
+                assert isinstance(current.row, Price)
+                if dated.currency != current.row.currency:
+                    raise CatalogError(
+                        f"prices_yearly: {dated.id!r} ({entry.origin}) is in {dated.currency}, "
+                        f"but prices/{dated.price_id} is in {current.row.currency}",
+                        hint="give the yearly price in the currency of the prices row",
                     )
         if kind == "regions":
             grids = self._load("grids")

@@ -195,6 +195,16 @@ class Price(CatalogRow):
         return self
 
 
+class PriceYear(CatalogRow):
+    """A country's business electricity price in one year: a time series, so a dated claim
+    is checked against its own year (``as_of:`` in a claims file)."""
+
+    price_id: str = Field(pattern=_ID_PATTERN, description="the prices row this year belongs to")
+    data_year: int = Field(ge=1990, le=2100, description="the year the price applies to")
+    price_local_per_kwh: float = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
 class ExchangeRate(CatalogRow):
     """Annual average value of one unit of a currency in US dollars."""
 
