@@ -459,10 +459,58 @@ def measured_impacts_typed(
         impacts_of(e, factors=f, pue=pue, clean_share=clean_share or 0.0)
         for e in (low, energy_j, high)
     ]
+    in_dc = pue is not None and bool(f.onsite_sources)
+    onsite = _band(chains, "water_onsite_l") if in_dc else Range.point(0.0)
+    offsite = _band(chains, "water_offsite_l")
+    return Impacts(
+        place=f.place,
+        co2e_g=_band(chains, "co2e_location_g"),
+        co2e_market_g=_band(chains, "co2e_market_g"),
+        water_l=Water(
+            onsite,
+            offsite,
+            Range.bounds(
+                onsite.p5 + offsite.p5, onsite.p50 + offsite.p50, onsite.p95 + offsite.p95
+            ),
+            f.onsite_measure if in_dc else None,
+            f.offsite_measure,
+        ),
+        cost=_measured_cost(f, chains),
+        sources=(
+            *f.place_sources,
+            *(f.onsite_sources if in_dc else ()),
+            *f.price_sources,
+        ),
+        assumptions=_measured_assumptions(f, pue, clean_share, in_dc=in_dc),
+        style="bounds",
+        pue=factor_pue,
+        facility_energy_j=_band(chains, "facility_j"),
+        clean_share=0.0 if clean_share is None else clean_share,
+    )
 
-    def band(attr: str) -> Range:
-        return Range.bounds(*(getattr(c, attr) for c in chains))
 
+def _band(chains: Sequence[Chain], attr: str) -> Range:
+    """The low, central and high chains' values of one field, as a band."""
+    return Range.bounds(*(getattr(c, attr) for c in chains))
+
+
+def _measured_cost(f: Factors, chains: Sequence[Chain]) -> Money | None:
+    central = chains[1]
+    if central.cost is None:
+        return None
+    assert f.price_per_j is not None
+    assert central.currency is not None
+    return Money(
+        _band(chains, "cost"),
+        central.currency,
+        _band(chains, "cost_usd") if central.cost_usd is not None else None,
+        f.price_per_j * J_PER_KWH,
+    )
+
+
+def _measured_assumptions(
+    f: Factors, pue: float | None, clean_share: float | None, *, in_dc: bool
+) -> tuple[WarningItem, ...]:
     assumptions: list[WarningItem] = []
     if pue is None:
         assumptions.append(
@@ -477,7 +525,6 @@ def measured_impacts_typed(
             )
         )
     assumptions.extend(n for n in f.notes if n.code == "water-world-average")
-    in_dc = pue is not None and bool(f.onsite_sources)
     if in_dc:
         assumptions.append(
             WarningItem(
@@ -492,43 +539,7 @@ def measured_impacts_typed(
             )
         )
     assumptions.extend(n for n in f.notes if n.code == "no-price")
-    onsite = band("water_onsite_l") if in_dc else Range.point(0.0)
-    offsite = band("water_offsite_l")
-    cost = None
-    if chains[1].cost is not None:
-        assert f.price_per_j is not None
-        assert chains[1].currency is not None
-        cost = Money(
-            band("cost"),
-            chains[1].currency,
-            band("cost_usd") if chains[1].cost_usd is not None else None,
-            f.price_per_j * J_PER_KWH,
-        )
-    return Impacts(
-        place=f.place,
-        co2e_g=band("co2e_location_g"),
-        co2e_market_g=band("co2e_market_g"),
-        water_l=Water(
-            onsite,
-            offsite,
-            Range.bounds(
-                onsite.p5 + offsite.p5, onsite.p50 + offsite.p50, onsite.p95 + offsite.p95
-            ),
-            f.onsite_measure if in_dc else None,
-            f.offsite_measure,
-        ),
-        cost=cost,
-        sources=(
-            *f.place_sources,
-            *(f.onsite_sources if in_dc else ()),
-            *f.price_sources,
-        ),
-        assumptions=tuple(assumptions),
-        style="bounds",
-        pue=factor_pue,
-        facility_energy_j=band("facility_j"),
-        clean_share=0.0 if clean_share is None else clean_share,
-    )
+    return tuple(assumptions)
 
 
 def measured_impacts(

@@ -584,6 +584,47 @@ class Meter:
         end_s = self._clock()
         ended_at = _now_iso()
         tree, busy = _cpu_times() if self._cpu_share_needed else (0.0, None)
+        window, points = self._pop_window(name, end_s)
+        read_warnings = self._release(window)
+        duration = max(end_s - window.start_s, 0.0)
+        components = self._energies(
+            window.readings,
+            readings,
+            duration,
+            points,
+            _cpu_share(window, tree, busy),
+            unknown_at_begin=window.unknown,
+        )
+        timeline = (
+            tuple(TimelinePoint(round(t - window.start_s, 6), p) for t, p in points)
+            if self.timeline_enabled
+            else None
+        )
+        warnings = [
+            *extra_warnings,
+            *self._window_warnings(components, duration, read_warnings),
+        ]
+        return Measurement(
+            run_id=run_id or new_run_id(),
+            name=name,
+            started_at=window.started_at,
+            ended_at=ended_at,
+            duration_s=duration,
+            components=components,
+            command=tuple(command) if command is not None else None,
+            exit_code=exit_code,
+            status=status,
+            timeline=timeline,
+            host=_host(),
+            warnings=tuple(warnings),
+            location=self.location,
+            pue=self.pue,
+        )
+
+    def _pop_window(
+        self, name: str, end_s: float
+    ) -> tuple[_Window, list[tuple[float, dict[str, float]]]]:
+        """Remove the window, with the sampled power points that fall inside it."""
         with self._lock:
             window = self._windows.pop(name, None)
             if window is None:
@@ -592,21 +633,12 @@ class Meter:
                     hint=f"open windows: {', '.join(self._windows) or 'none'}",
                 )
             points = [(t, p) for t, p in self._points if window.start_s <= t <= end_s]
-        read_warnings = self._release(window)
-        duration = max(end_s - window.start_s, 0.0)
-        cpu_share = None
-        if busy is not None and window.machine_busy_s is not None and busy > window.machine_busy_s:
-            cpu_share = min(max((tree - window.tree_cpu_s) / (busy - window.machine_busy_s), 0), 1)
-        components = self._energies(
-            window.readings, readings, duration, points, cpu_share, unknown_at_begin=window.unknown
-        )
-        timeline = (
-            tuple(TimelinePoint(round(t - window.start_s, 6), p) for t, p in points)
-            if self.timeline_enabled
-            else None
-        )
-        warnings = list(extra_warnings)
-        warnings.extend(WarningItem(WARNING_MISSED_READS, text) for text in read_warnings)
+        return window, points
+
+    def _window_warnings(
+        self, components: Sequence[ComponentEnergy], duration: float, read_warnings: list[str]
+    ) -> list[WarningItem]:
+        warnings = [WarningItem(WARNING_MISSED_READS, text) for text in read_warnings]
         warnings.extend(WarningItem(WARNING_SENSOR, text) for text in self._notes)
         warnings.extend(
             WarningItem(
@@ -617,20 +649,9 @@ class Meter:
             for c in components
             if c.status != "measured"
         )
-        short = {
-            c: p for c, p in self._update_periods.items() if duration < SHORT_WINDOW_UPDATES * p
-        }
-        if short:
-            period = max(short.values())
-            warnings.append(
-                WarningItem(
-                    WARNING_SHORT_WINDOW,
-                    f"the window lasted {duration:.3g} s, less than {SHORT_WINDOW_UPDATES} "
-                    f"updates of the energy counter of {', '.join(short)} (every ~{period:.3g} s): "
-                    "its energy moves in steps of one update, so sum many windows or measure "
-                    f"at least {SHORT_WINDOW_UPDATES * period:.3g} s",
-                )
-            )
+        short = self._short_window_warning(duration)
+        if short is not None:
+            warnings.append(short)
         if not components:
             warnings.append(
                 WarningItem(
@@ -647,21 +668,22 @@ class Meter:
                     "see `wattlens doctor`",
                 )
             )
-        return Measurement(
-            run_id=run_id or new_run_id(),
-            name=name,
-            started_at=window.started_at,
-            ended_at=ended_at,
-            duration_s=duration,
-            components=components,
-            command=tuple(command) if command is not None else None,
-            exit_code=exit_code,
-            status=status,
-            timeline=timeline,
-            host=_host(),
-            warnings=tuple(warnings),
-            location=self.location,
-            pue=self.pue,
+        return warnings
+
+    def _short_window_warning(self, duration: float) -> WarningItem | None:
+        """A window shorter than a few counter updates measures the counter's steps."""
+        short = {
+            c: p for c, p in self._update_periods.items() if duration < SHORT_WINDOW_UPDATES * p
+        }
+        if not short:
+            return None
+        period = max(short.values())
+        return WarningItem(
+            WARNING_SHORT_WINDOW,
+            f"the window lasted {duration:.3g} s, less than {SHORT_WINDOW_UPDATES} "
+            f"updates of the energy counter of {', '.join(short)} (every ~{period:.3g} s): "
+            "its energy moves in steps of one update, so sum many windows or measure "
+            f"at least {SHORT_WINDOW_UPDATES * period:.3g} s",
         )
 
     def _energies(
@@ -747,6 +769,13 @@ class Meter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _cpu_share(window: _Window, tree: float, busy: float | None) -> float | None:
+    """The process tree's share of the CPU time the whole machine was busy during the window."""
+    if busy is None or window.machine_busy_s is None or busy <= window.machine_busy_s:
+        return None
+    return min(max((tree - window.tree_cpu_s) / (busy - window.machine_busy_s), 0), 1)
 
 
 def _status(

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from wattlens.sensors.base import Probe
     from wattlens.sensors.check import ComponentCheck
     from wattlens.sensors.counters import CounterSpec
+    from wattlens.sensors.discover import Discovery
 
 
 def _spec_json(spec: CounterSpec | None) -> dict[str, Any] | None:
@@ -132,10 +133,6 @@ def doctor(
     "duration_s", "energy_j", "avg_power_w", "reported_power_w", "max_power_w",
     "measured_update_period_s", "failed_reads", "problems": [str]}]}.
     """
-    from dataclasses import asdict
-
-    from rich.markup import escape
-
     from wattlens.sensors.check import check_sensors
     from wattlens.sensors.counters import counter_specs
     from wattlens.sensors.discover import discover
@@ -144,46 +141,67 @@ def doctor(
     specs: dict[str, CounterSpec] = {}
     for sensor in found.sensors:
         specs.update(counter_specs(sensor))
-    components = [c for probe in found.probes for c in probe.components if probe.available]
-    methods = {c.id: c.method for c in components}
-    fully_measured = bool(components) and all(m != "modeled" for m in methods.values())
     warnings = [*found.warnings, *(w for s in found.sensors for w in getattr(s, "warnings", ()))]
     checks = check_sensors(found.sensors, seconds=seconds) if check else []
-    flagged = [c for c in checks if not c.ok]
     if json_output:
-        payload: dict[str, Any] = {
-            "backends": [
-                {
-                    "backend": p.backend,
-                    "available": p.available,
-                    "reason": p.reason,
-                    "fix": p.fix,
-                    "components": [asdict(c) | {"catalog_ids": list(c.catalog_ids),
-                                                "counter": _spec_json(specs.get(c.id))}
-                                   for c in p.components],
-                }
-                for p in found.probes
-            ],
-            "methods": methods,
-            "fully_measured": fully_measured,
-            "warnings": warnings,
-        }  # fmt: skip
+        payload = _report_json(found, specs, warnings)
         if check:
             payload["check"] = [_check_json(c) for c in checks]
         emit_json(payload)
     else:
         _print_probes(found.probes, specs)
-        for warning in warnings:
-            stdout.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
-        if fully_measured:
-            stdout.print("Every component is read from hardware.")
-        else:
-            modeled = ", ".join(cid for cid, m in methods.items() if m == "modeled")
-            stdout.print(
-                f"[yellow]Modelled here:[/yellow] {modeled}. Results for them are ranges from a "
-                "model (TDP x utilisation, W/GB), not measurements.",
-                soft_wrap=True,
-            )
+        _print_summary(_methods(found), warnings)
         _print_checks(checks)
-    if flagged:
+    if any(not c.ok for c in checks):
         raise typer.Exit(1)
+
+
+def _methods(found: Discovery) -> dict[str, str]:
+    """How each available component is read, by component id."""
+    components = [c for probe in found.probes for c in probe.components if probe.available]
+    return {c.id: c.method for c in components}
+
+
+def _fully_measured(methods: dict[str, str]) -> bool:
+    return bool(methods) and all(m != "modeled" for m in methods.values())
+
+
+def _report_json(
+    found: Discovery, specs: dict[str, CounterSpec], warnings: list[str]
+) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    methods = _methods(found)
+    return {
+        "backends": [
+            {
+                "backend": p.backend,
+                "available": p.available,
+                "reason": p.reason,
+                "fix": p.fix,
+                "components": [asdict(c) | {"catalog_ids": list(c.catalog_ids),
+                                            "counter": _spec_json(specs.get(c.id))}
+                               for c in p.components],
+            }
+            for p in found.probes
+        ],
+        "methods": methods,
+        "fully_measured": _fully_measured(methods),
+        "warnings": warnings,
+    }  # fmt: skip
+
+
+def _print_summary(methods: dict[str, str], warnings: list[str]) -> None:
+    from rich.markup import escape
+
+    for warning in warnings:
+        stdout.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
+    if _fully_measured(methods):
+        stdout.print("Every component is read from hardware.")
+    else:
+        modeled = ", ".join(cid for cid, m in methods.items() if m == "modeled")
+        stdout.print(
+            f"[yellow]Modelled here:[/yellow] {modeled}. Results for them are ranges from a "
+            "model (TDP x utilisation, W/GB), not measurements.",
+            soft_wrap=True,
+        )

@@ -47,29 +47,12 @@ def limit(
     Example: wattlens limit --accelerator "H100 SXM" --precision bf16
     """
     from wattlens.errors import InputValueError
-    from wattlens.physics import BITS_PER_FLOP, landauer_floor, landauer_j_per_bit
+    from wattlens.physics import landauer_floor
 
-    if precision not in BITS_PER_FLOP:
-        raise InputValueError(
-            f"unknown precision {precision!r}", hint=f"use one of: {', '.join(BITS_PER_FLOP)}"
-        )
-    bits = bits_per_flop if bits_per_flop is not None else BITS_PER_FLOP[precision]
-    try:
-        per_bit = landauer_j_per_bit(temperature)
-    except ValueError as exc:
-        raise InputValueError(str(exc), hint="give a temperature in kelvin, e.g. 300") from exc
+    bits, per_bit = _bits_and_j_per_bit(precision, bits_per_flop, temperature)
     label = None
     if accelerator is not None:
-        from wattlens.catalog import Accelerator, get_catalog
-
-        acc = get_catalog().get_typed("accelerators", accelerator, Accelerator)
-        peak = acc.peak_flops(precision)
-        if peak is None or acc.tdp_w is None:
-            raise InputValueError(f"the catalog has no {precision} peak or TDP for {acc.name}")
-        flops, energy_j = peak, acc.tdp_w
-        label = (
-            f"{acc.name}: one second at {peak / 1e12:g} TFLOP/s ({precision}) and {acc.tdp_w:g} W"
-        )
+        flops, energy_j, label = _accelerator_second(accelerator, precision)
     if flops is None:
         if json_output:
             emit_json({"temperature_k": temperature, "j_per_bit": per_bit})
@@ -93,3 +76,35 @@ def limit(
         stdout.print(f"actual {energy_j:.3g} J is [bold]{floor.ratio:.3g} times[/bold] the limit")
     for line in floor.assumptions:
         stdout.print(f"[dim]assumption: {escape(line)}[/dim]", soft_wrap=True)
+
+
+def _bits_and_j_per_bit(
+    precision: str, bits_per_flop: float | None, temperature: float
+) -> tuple[float, float]:
+    """Bits erased per FLOP and the Landauer energy per bit, from checked inputs."""
+    from wattlens.errors import InputValueError
+    from wattlens.physics import BITS_PER_FLOP, landauer_j_per_bit
+
+    if precision not in BITS_PER_FLOP:
+        raise InputValueError(
+            f"unknown precision {precision!r}", hint=f"use one of: {', '.join(BITS_PER_FLOP)}"
+        )
+    bits = bits_per_flop if bits_per_flop is not None else BITS_PER_FLOP[precision]
+    try:
+        per_bit = landauer_j_per_bit(temperature)
+    except ValueError as exc:
+        raise InputValueError(str(exc), hint="give a temperature in kelvin, e.g. 300") from exc
+    return bits, per_bit
+
+
+def _accelerator_second(accelerator: str, precision: str) -> tuple[float, float, str]:
+    """FLOPs and joules of one second of the chip at its dense peak and TDP, and a label."""
+    from wattlens.catalog import Accelerator, get_catalog
+    from wattlens.errors import InputValueError
+
+    acc = get_catalog().get_typed("accelerators", accelerator, Accelerator)
+    peak = acc.peak_flops(precision)
+    if peak is None or acc.tdp_w is None:
+        raise InputValueError(f"the catalog has no {precision} peak or TDP for {acc.name}")
+    label = f"{acc.name}: one second at {peak / 1e12:g} TFLOP/s ({precision}) and {acc.tdp_w:g} W"
+    return peak, acc.tdp_w, label

@@ -12,12 +12,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wattlens.cli._output import stderr
 from wattlens.cli._safe_text import plain, safe
+
+if TYPE_CHECKING:
+    from wattlens.measurement import Measurement
+    from wattlens.meter import Meter
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -48,50 +52,62 @@ def _terminal_delivers_sigint() -> bool:
     return False
 
 
+# The options of `wattlens run`, declared once here so that the signature reads as a list.
+_Command = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="-- CMD [ARGS]...",
+        help="The command to run and measure (put `--` before it).",
+        show_default=False,
+    ),
+]
+_Name = Annotated[
+    str | None, typer.Option("--name", "-n", help="A name for the run (default: the command).")
+]
+_Location = Annotated[
+    str | None,
+    typer.Option(
+        "--location",
+        "-l",
+        help="Country, grid zone or cloud region for the impacts (default: world average).",
+    ),
+]
+_Pue = Annotated[
+    float | None,
+    typer.Option("--pue", min=1.0, help="Facility overhead (PUE >= 1) for the impacts."),
+]
+_Timeline = Annotated[
+    bool, typer.Option("--timeline", help="Sample power in the background; store the timeline.")
+]
+_Interval = Annotated[
+    float, typer.Option("--interval", min=0.01, help="Timeline sampling interval in seconds.")
+]
+_JsonOutput = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the result as JSON on stdout after the command; the command's own "
+        "stdout then goes to stderr, so that stdout holds the JSON alone.",
+    ),
+]
+_Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Also write the JSON result to FILE.")
+]
+_Store = Annotated[
+    bool, typer.Option("--store/--no-store", help="Record the run in the run store.")
+]
+
+
 def run(
-    command: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="-- CMD [ARGS]...",
-            help="The command to run and measure (put `--` before it).",
-            show_default=False,
-        ),
-    ],
-    name: Annotated[
-        str | None, typer.Option("--name", "-n", help="A name for the run (default: the command).")
-    ] = None,
-    location: Annotated[
-        str | None,
-        typer.Option(
-            "--location",
-            "-l",
-            help="Country, grid zone or cloud region for the impacts (default: world average).",
-        ),
-    ] = None,
-    pue: Annotated[
-        float | None,
-        typer.Option("--pue", min=1.0, help="Facility overhead (PUE >= 1) for the impacts."),
-    ] = None,
-    timeline: Annotated[
-        bool, typer.Option("--timeline", help="Sample power in the background; store the timeline.")
-    ] = False,
-    interval: Annotated[
-        float, typer.Option("--interval", min=0.01, help="Timeline sampling interval in seconds.")
-    ] = 0.5,
-    json_output: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="Print the result as JSON on stdout after the command; the command's own "
-            "stdout then goes to stderr, so that stdout holds the JSON alone.",
-        ),
-    ] = False,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the JSON result to FILE.")
-    ] = None,
-    store: Annotated[
-        bool, typer.Option("--store/--no-store", help="Record the run in the run store.")
-    ] = True,
+    command: _Command,
+    name: _Name = None,
+    location: _Location = None,
+    pue: _Pue = None,
+    timeline: _Timeline = False,
+    interval: _Interval = 0.5,
+    json_output: _JsonOutput = False,
+    output: _Output = None,
+    store: _Store = True,
 ) -> None:
     """Run a command and report its energy, carbon, water and cost.
 
@@ -131,6 +147,32 @@ def run(
 
     Example: wattlens run --name train -- python train.py --epochs 3
     """
+    stdout_open = _preflight(command, output, store=store)
+    from wattlens.meter import Meter
+
+    if location is not None:
+        # Fail before the command runs, not after an hour of training.
+        from wattlens.impacts import measured_impacts
+
+        measured_impacts(0.0, location=location, pue=pue)
+
+    meter = Meter(timeline=timeline, interval_s=interval, location=location, pue=pue)
+    label = name or " ".join(command)
+    result, exit_code = _measure(
+        command, label, meter, location=location, pue=pue, stdout_to_stderr=json_output
+    )
+    _report(
+        result,
+        exit_code,
+        store=store,
+        output=output,
+        json_output=json_output,
+        stdout_open=stdout_open,
+    )
+
+
+def _preflight(command: list[str], output: Path | None, *, store: bool) -> bool:
+    """Every check that can fail before the command runs; whether stdout is open."""
     if not command:
         raise typer.BadParameter("give a command to run after `--`", param_hint="CMD")
     stdout_open = _reserve_standard_fds()
@@ -139,22 +181,26 @@ def run(
         from wattlens.store.config import db_timeout
 
         db_timeout()  # a bad WATTLENS_DB_TIMEOUT fails now, not after the command
-    from wattlens.meter import Meter
+    return stdout_open
+
+
+def _measure(
+    command: list[str],
+    label: str,
+    meter: Meter,
+    *,
+    location: str | None,
+    pue: float | None,
+    stdout_to_stderr: bool,
+) -> tuple[Measurement, int]:
+    """Run the command in a window of the meter; its measurement and exit code."""
     from wattlens.store.ids import new_run_id
 
-    if location is not None:
-        # Fail before the command runs, not after an hour of training.
-        from wattlens.impacts import measured_impacts
-
-        measured_impacts(0.0, location=location, pue=pue)
-
     warm = threading.Thread(target=_warm_impacts, args=(location, pue), daemon=True)
-    meter = Meter(timeline=timeline, interval_s=interval, location=location, pue=pue)
     run_id = new_run_id()
-    label = name or " ".join(command)
     meter.begin(label)
     exit_code, status, warnings, started = _run_child(
-        command, warm, meter, stdout_to_stderr=json_output
+        command, warm, meter, stdout_to_stderr=stdout_to_stderr
     )
     try:
         result = meter.end(
@@ -173,7 +219,19 @@ def run(
         stderr.print(
             f"[bold red]error:[/bold red] {safe(warnings[0])}", highlight=False, soft_wrap=True
         )
+    return result, exit_code
 
+
+def _report(
+    result: Measurement,
+    exit_code: int,
+    *,
+    store: bool,
+    output: Path | None,
+    json_output: bool,
+    stdout_open: bool,
+) -> None:
+    """Save, write and print the result; exit with the command's exit code."""
     data = result.to_dict()
     saved = _save(result) if store else None
     if output is not None:

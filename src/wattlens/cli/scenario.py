@@ -77,8 +77,6 @@ def _short(value: float) -> str:
 
 
 def _render_run(data: dict[str, Any]) -> None:
-    from wattlens.units import format_energy, format_mass, format_volume
-
     stdout.print(
         f"[bold]{escape(data['scenario'])}[/bold] — facility boundary, "
         f"[yellow]estimated[/yellow] (modelled, not measured); p50 (p5 – p95), "
@@ -86,15 +84,34 @@ def _render_run(data: dict[str, Any]) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    pr = data["per_request"]
-    if pr is not None:
-        line = f"per request: {_q(pr['energy_j'], format_energy)}"
-        if "training_it_energy_j" in pr:
-            line += f"; training amortised (IT): {_q(pr['training_it_energy_j'], format_energy)}"
-        stdout.print(escape(line), highlight=False)
+    _render_per_request(data["per_request"])
+    stdout.print(_first_year_table(data))
+    if len(data["yearly"]) > 1:
+        stdout.print(_projection_table(data["yearly"]))
+    if data["fleet"] is not None:
+        _render_fleet(data["fleet"])
+    _render_parts(data)
+    _footer(data)
+
+
+def _render_per_request(pr: dict[str, Any] | None) -> None:
+    from wattlens.units import format_energy
+
+    if pr is None:
+        return
+    line = f"per request: {_q(pr['energy_j'], format_energy)}"
+    if "training_it_energy_j" in pr:
+        line += f"; training amortised (IT): {_q(pr['training_it_energy_j'], format_energy)}"
+    stdout.print(escape(line), highlight=False)
+
+
+def _first_year_table(data: dict[str, Any]) -> Table:
+    """An average day next to the whole first year."""
+    from wattlens.units import format_energy, format_mass, format_volume
+
     daily, first = data["daily"], data["yearly"][0]
     table = Table("", "per day (year 1)", f"per year ({first['year']})", box=None, pad_edge=False)
-    if pr is not None:
+    if data["per_request"] is not None:
         table.add_row("requests", _q(daily["requests"], _short), _q(first["requests"], _short))
     table.add_row(
         "energy", _q(daily["energy_j"], format_energy), _q(first["energy_j"], format_energy)
@@ -122,33 +139,46 @@ def _render_run(data: dict[str, Any]) -> None:
         if cost["currency"] != "USD" and cost["amount_usd"] is not None:
             usd = _money("USD")
             table.add_row("  in USD", _q(cost["amount_usd"], usd), _q(cost_year["amount_usd"], usd))
-    stdout.print(table)
-    if len(data["yearly"]) > 1:
-        years = Table(
-            "year", "requests", "energy", "CO2e (market)", "water", "cost",
-            box=None, pad_edge=False, title="projection", title_justify="left",
+    return table
+
+
+def _projection_table(yearly: list[dict[str, Any]]) -> Table:
+    from wattlens.units import format_energy, format_mass, format_volume
+
+    years = Table(
+        "year", "requests", "energy", "CO2e (market)", "water", "cost",
+        box=None, pad_edge=False, title="projection", title_justify="left",
+    )  # fmt: skip
+    for row in yearly:
+        c = row["cost"]
+        years.add_row(
+            str(row["year"]), _short(row["requests"]["p50"]),
+            _q(row["energy_j"], format_energy), _q(row["co2e_market_g"], format_mass),
+            _q(row["water_l"]["total"], format_volume),
+            _q(c["amount"], _money(c["currency"])) if c else "—",
         )  # fmt: skip
-        for row in data["yearly"]:
-            c = row["cost"]
-            years.add_row(
-                str(row["year"]), _short(row["requests"]["p50"]),
-                _q(row["energy_j"], format_energy), _q(row["co2e_market_g"], format_mass),
-                _q(row["water_l"]["total"], format_volume),
-                _q(c["amount"], _money(c["currency"])) if c else "—",
-            )  # fmt: skip
-        stdout.print(years)
-    fleet = data["fleet"]
-    if fleet is not None:
-        line = (
-            f"top-down fleet: {fleet['servers']} servers x {fleet['power_per_server_w']} W x "
-            f"utilisation {fleet['utilisation']} = "
-            f"{_q(fleet['it_energy_per_day_j'], format_energy)} a day (IT), "
-            f"{_q(fleet['facility_energy_per_day_j'], format_energy)} with PUE"
-        )
-        if "bottom_up_to_top_down" in fleet:
-            ratio = fleet["bottom_up_to_top_down"]
-            line += f"; bottom-up / top-down = {_q(ratio, lambda v: f'{v:.2f}')}"
-        stdout.print(escape(line), highlight=False, soft_wrap=True)
+    return years
+
+
+def _render_fleet(fleet: dict[str, Any]) -> None:
+    from wattlens.units import format_energy
+
+    line = (
+        f"top-down fleet: {fleet['servers']} servers x {fleet['power_per_server_w']} W x "
+        f"utilisation {fleet['utilisation']} = "
+        f"{_q(fleet['it_energy_per_day_j'], format_energy)} a day (IT), "
+        f"{_q(fleet['facility_energy_per_day_j'], format_energy)} with PUE"
+    )
+    if "bottom_up_to_top_down" in fleet:
+        ratio = fleet["bottom_up_to_top_down"]
+        line += f"; bottom-up / top-down = {_q(ratio, lambda v: f'{v:.2f}')}"
+    stdout.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _render_parts(data: dict[str, Any]) -> None:
+    """The training runs and request classes the totals are made of."""
+    from wattlens.units import format_energy
+
     for run in data["training"]:
         stdout.print(
             escape(f"training {run['name']}: {_q(run['facility_energy_j'], format_energy)} "
@@ -167,7 +197,6 @@ def _render_run(data: dict[str, Any]) -> None:
                    f"{_q(c['energy_per_request_it_j'], format_energy)} IT per request"),
             highlight=False, soft_wrap=True,
         )  # fmt: skip
-    _footer(data)
 
 
 def _footer(data: dict[str, Any]) -> None:

@@ -297,7 +297,7 @@ def lever_waterfall(
         ScenarioError: the file lists no levers, or a lever makes the model fail.
     """
     from wattlens.scenario.engine import evaluate
-    from wattlens.scenario.results import quantiles, unique_warnings
+    from wattlens.scenario.results import unique_warnings
     from wattlens.scenario.sampling import context
 
     spec = loaded.spec
@@ -314,35 +314,8 @@ def lever_waterfall(
         ctx.tell(f"lever {i + 1}/{len(spec.levers)}: {describe(lever)}")
         state, notes = apply(state, lever)
         cur = _samples(evaluate(ctx, state, where=("levers", i)))
-        saving: dict[str, Range | None] = {}
-        share: dict[str, Range | None] = {}
-        for name in cur:
-            a, b, b0 = prev[name], cur[name], base[name]
-            if a is None or b is None or b0 is None:
-                saving[name] = share[name] = None
-                continue
-            saving[name] = quantiles(a - b)
-            share[name] = quantiles(_ratio(a - b, b0))
-        steps.append(
-            Step(
-                lever=describe(lever),
-                kind=lever.kind,
-                basis=lever.basis,
-                after=_summary(cur),
-                saving=Metrics(**saving),
-                saving_share_of_baseline=Metrics(**share),
-                notes=tuple(notes),
-            )
-        )
+        steps.append(_step(lever, notes, prev, cur, base))
         prev = cur
-    total: dict[str, Saving | None] = {}
-    for name in base:
-        a, b = base[name], prev[name]
-        total[name] = (
-            None
-            if a is None or b is None
-            else Saving(quantiles(a - b), quantiles(_ratio(a - b, a)))
-        )
     return Waterfall(
         scenario=spec.name,
         file=loaded.file,
@@ -354,23 +327,71 @@ def lever_waterfall(
         baseline=_summary(base),
         steps=tuple(steps),
         optimised=_summary(prev),
-        total_saving=total,
-        assumptions=(
-            *baseline_ev.assumptions,
-            WarningItem(
-                "lever-order",
-                "levers apply in the file's order; each saving is against the state before it",
-            ),
-            WarningItem(
-                "per-sample-savings",
-                "savings are per-sample differences (same draws in every state): p5..p95 is "
-                "the lever's own range",
-            ),
-        ),
+        total_saving=_total_saving(base, prev),
+        assumptions=(*baseline_ev.assumptions, *_WATERFALL_ASSUMPTIONS),
         sources=tuple(spec.sources),
         warnings=unique_warnings(baseline_ev.warnings),
         estimate_calls=ctx.estimate_calls,
     )
+
+
+_WATERFALL_ASSUMPTIONS = (
+    WarningItem(
+        "lever-order",
+        "levers apply in the file's order; each saving is against the state before it",
+    ),
+    WarningItem(
+        "per-sample-savings",
+        "savings are per-sample differences (same draws in every state): p5..p95 is "
+        "the lever's own range",
+    ),
+)
+
+
+def _step(
+    lever: Lever,
+    notes: list[WarningItem],
+    prev: dict[str, Array | None],
+    cur: dict[str, Array | None],
+    base: dict[str, Array | None],
+) -> Step:
+    """One lever's step: the state after it and its saving against the state before it."""
+    from wattlens.scenario.results import quantiles
+
+    saving: dict[str, Range | None] = {}
+    share: dict[str, Range | None] = {}
+    for name, b in cur.items():
+        a, b0 = prev[name], base[name]
+        if a is None or b is None or b0 is None:
+            saving[name] = share[name] = None
+            continue
+        saving[name] = quantiles(a - b)
+        share[name] = quantiles(_ratio(a - b, b0))
+    return Step(
+        lever=describe(lever),
+        kind=lever.kind,
+        basis=lever.basis,
+        after=_summary(cur),
+        saving=Metrics(**saving),
+        saving_share_of_baseline=Metrics(**share),
+        notes=tuple(notes),
+    )
+
+
+def _total_saving(
+    base: dict[str, Array | None], optimised: dict[str, Array | None]
+) -> dict[str, Saving | None]:
+    from wattlens.scenario.results import quantiles
+
+    total: dict[str, Saving | None] = {}
+    for name, a in base.items():
+        b = optimised[name]
+        total[name] = (
+            None
+            if a is None or b is None
+            else Saving(quantiles(a - b), quantiles(_ratio(a - b, a)))
+        )
+    return total
 
 
 def waterfall(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from yaml.nodes import Node
 
     from wattlens.catalog import Catalog
-    from wattlens.scenario.schema import Scenario
+    from wattlens.scenario.schema import Lever, RequestClass, Scenario, TrainingRun
 
 Loc = tuple[str | int, ...]
 
@@ -255,180 +255,218 @@ def _from_pydantic(exc: Any, root: Node | None, file: str) -> list[Issue]:
 
 
 # -- checks that span fields or need the catalog --------------------------------
-def check(loaded: LoadedScenario, catalog: Catalog | None = None) -> list[Issue]:  # noqa: PLR0912, PLR0915
+def check(loaded: LoadedScenario, catalog: Catalog | None = None) -> list[Issue]:
     """Cross-field checks and catalog names (models, accelerators, locations)."""
     from wattlens.catalog import get_catalog
-    from wattlens.scenario.schema import HardwareLever, ModelLever, RelocateLever
 
-    catalog = catalog or get_catalog()
+    checker = _Checker(loaded, catalog or get_catalog())
     spec = loaded.spec
-    issues: list[Issue] = []
+    _check_subject(spec, checker)
+    _check_shares(
+        [(r.name, r.share.low) for r in spec.requests], ("requests",), "request", checker.add
+    )
+    _check_shares(
+        [(p.name, p.share.low) for p in spec.location], ("location",), "location", checker.add
+    )
+    names = [r.name for r in spec.requests]
+    for i, r in enumerate(spec.requests):
+        _check_request(spec, r, ("requests", i), names, checker)
+    if spec.hardware is not None:
+        checker.name_ok("accelerators", spec.hardware.accelerator, ("hardware", "accelerator"))
+    for i, p in enumerate(spec.location):
+        checker.name_ok(
+            "locations",
+            p.name,
+            ("location", i, "name") if len(spec.location) > 1 else ("location",),
+        )
+    for i, t in enumerate(spec.training):
+        _check_training(t, ("training", i), checker)
+    for i, lever in enumerate(spec.levers):
+        _check_lever(spec, lever, ("levers", i), names, checker)
+    return checker.issues
 
-    def add(loc: Loc, problem: str, fix: str = "") -> None:
-        issues.append(Issue(loaded.file, loaded.line(loc), _dotted(loc), problem, fix))
 
-    def name_ok(kind: str, name: str | None, loc: Loc) -> None:
+class _Checker:
+    """Collects issues, so that a file with several problems reports them all at once."""
+
+    def __init__(self, loaded: LoadedScenario, catalog: Catalog) -> None:
+        self.loaded = loaded
+        self.catalog = catalog
+        self.issues: list[Issue] = []
+
+    def add(self, loc: Loc, problem: str, fix: str = "") -> None:
+        self.issues.append(
+            Issue(self.loaded.file, self.loaded.line(loc), _dotted(loc), problem, fix)
+        )
+
+    def name_ok(self, kind: str, name: str | None, loc: Loc) -> None:
         if name is None:
             return
         try:
             if kind == "locations":
                 from wattlens.impacts import resolve_location
 
-                resolve_location(name, catalog)
+                resolve_location(name, self.catalog)
             else:
-                catalog.get(kind, name)
+                self.catalog.get(kind, name)
         except WattlensError as exc:
             what = {"models": "model", "accelerators": "accelerator"}.get(kind, "location")
-            add(loc, f"unknown {what} {name!r}", exc.hint or "")
+            self.add(loc, f"unknown {what} {name!r}", exc.hint or "")
 
+
+def _check_subject(spec: Scenario, c: _Checker) -> None:
+    """Something to compute, and a demand that goes with request classes."""
     if not spec.requests and spec.fleet is None and not spec.training:
-        add(
+        c.add(
             (),
             "describes nothing to compute",
             "add `requests:` (with `demand:`), a `fleet:` or `training:` runs",
         )
     if spec.requests and spec.demand is None:
-        add(
+        c.add(
             ("requests",),
             "request classes need a demand",
             "add `demand:` with `requests_per_day:` (or `users:` and `requests_per_user_per_day:`)",
         )
-    if spec.demand is not None:
-        d = spec.demand
-        per_user = d.users is not None or d.requests_per_user_per_day is not None
-        if d.requests_per_day is not None and per_user:
-            add(
-                ("demand",),
-                "gives both requests_per_day and users",
-                "keep one: requests_per_day, or users with requests_per_user_per_day",
-            )
-        elif d.requests_per_day is None and (
-            d.users is None or d.requests_per_user_per_day is None
-        ):
-            add(
-                ("demand",),
-                "needs requests_per_day, or users and requests_per_user_per_day",
-                "add e.g. `requests_per_day: 200e6`",
-            )
-        if not spec.requests:
-            add(
-                ("demand",),
-                "a demand needs request classes",
-                "add `requests:` with at least one class (model or energy_per_request)",
-            )
-    _check_shares([(r.name, r.share.low) for r in spec.requests], ("requests",), "request", add)
-    _check_shares([(p.name, p.share.low) for p in spec.location], ("location",), "location", add)
-    names = [r.name for r in spec.requests]
-    for i, r in enumerate(spec.requests):
-        loc: Loc = ("requests", i)
-        if names.count(r.name) > 1:
-            add((*loc, "name"), f"request class {r.name!r} appears twice", "give each a new name")
-        if r.energy_per_request is not None:
-            extra = [
-                f
-                for f in (
-                    "model",
-                    "params",
-                    "output_tokens",
-                    "input_tokens",
-                    "accelerator",
-                    "count",
-                    "batch",
-                    "precision",
-                )
-                if getattr(r, f) is not None
-            ]
-            if extra:
-                add(
-                    (*loc, extra[0]),
-                    "a class with energy_per_request is not modelled",
-                    f"remove {', '.join(extra)}, or remove energy_per_request",
-                )
-            if r.boundary is None:
-                add(
-                    (*loc, "energy_per_request"),
-                    "needs the boundary the figure counts",
-                    "add `boundary: server` (IT equipment) or `boundary: facility` (with PUE)",
-                )
-            continue
-        if r.boundary is not None:
-            add((*loc, "boundary"), "boundary only goes with energy_per_request", "remove it")
-        if r.model is None and r.params is None:
-            add(
-                loc,
-                "needs a model (or params), or energy_per_request",
-                "add `model: llama-3.1-8b` and `output_tokens: 500`",
-            )
-        if r.model is not None and r.params is not None:
-            add((*loc, "params"), "gives both model and params", "keep one")
-        if r.output_tokens is None:
-            add(loc, "a modelled class needs output_tokens", "add `output_tokens: 500`")
-        elif r.output_tokens.low <= 0:
-            add((*loc, "output_tokens"), "must be positive", "write e.g. 500")
-        if r.accelerator is None and spec.hardware is None:
-            add(
-                loc,
-                "no accelerator to serve it on",
-                "add `hardware: {accelerator: H100 SXM}` or `accelerator:` to the class",
-            )
-        name_ok("models", r.model, (*loc, "model"))
-        name_ok("accelerators", r.accelerator, (*loc, "accelerator"))
-    if spec.hardware is not None:
-        name_ok("accelerators", spec.hardware.accelerator, ("hardware", "accelerator"))
-    for i, p in enumerate(spec.location):
-        name_ok(
-            "locations",
-            p.name,
-            ("location", i, "name") if len(spec.location) > 1 else ("location",),
+    if spec.demand is None:
+        return
+    d = spec.demand
+    per_user = d.users is not None or d.requests_per_user_per_day is not None
+    if d.requests_per_day is not None and per_user:
+        c.add(
+            ("demand",),
+            "gives both requests_per_day and users",
+            "keep one: requests_per_day, or users with requests_per_user_per_day",
         )
-    for i, t in enumerate(spec.training):
-        loc = ("training", i)
-        routes = [
-            t.accelerator_hours is not None,
-            t.days is not None,
-            t.model is not None or t.params is not None or t.tokens is not None,
-        ]
-        if sum(routes) != 1:
-            add(
-                loc,
-                "give exactly one route: accelerator_hours, count and days, or model/params "
-                "and tokens",
-                "e.g. `count: 10000` and `days: 14.8`",
+    elif d.requests_per_day is None and (d.users is None or d.requests_per_user_per_day is None):
+        c.add(
+            ("demand",),
+            "needs requests_per_day, or users and requests_per_user_per_day",
+            "add e.g. `requests_per_day: 200e6`",
+        )
+    if not spec.requests:
+        c.add(
+            ("demand",),
+            "a demand needs request classes",
+            "add `requests:` with at least one class (model or energy_per_request)",
+        )
+
+
+# A class given as energy_per_request is a measured figure: none of these model it.
+_MODEL_FIELDS = (
+    "model",
+    "params",
+    "output_tokens",
+    "input_tokens",
+    "accelerator",
+    "count",
+    "batch",
+    "precision",
+)
+
+
+def _check_request(
+    spec: Scenario, r: RequestClass, loc: Loc, names: list[str], c: _Checker
+) -> None:
+    if names.count(r.name) > 1:
+        c.add((*loc, "name"), f"request class {r.name!r} appears twice", "give each a new name")
+    if r.energy_per_request is not None:
+        _check_given_energy(r, loc, c)
+    else:
+        _check_modelled_request(spec, r, loc, c)
+
+
+def _check_given_energy(r: RequestClass, loc: Loc, c: _Checker) -> None:
+    extra = [f for f in _MODEL_FIELDS if getattr(r, f) is not None]
+    if extra:
+        c.add(
+            (*loc, extra[0]),
+            "a class with energy_per_request is not modelled",
+            f"remove {', '.join(extra)}, or remove energy_per_request",
+        )
+    if r.boundary is None:
+        c.add(
+            (*loc, "energy_per_request"),
+            "needs the boundary the figure counts",
+            "add `boundary: server` (IT equipment) or `boundary: facility` (with PUE)",
+        )
+
+
+def _check_modelled_request(spec: Scenario, r: RequestClass, loc: Loc, c: _Checker) -> None:
+    if r.boundary is not None:
+        c.add((*loc, "boundary"), "boundary only goes with energy_per_request", "remove it")
+    if r.model is None and r.params is None:
+        c.add(
+            loc,
+            "needs a model (or params), or energy_per_request",
+            "add `model: llama-3.1-8b` and `output_tokens: 500`",
+        )
+    if r.model is not None and r.params is not None:
+        c.add((*loc, "params"), "gives both model and params", "keep one")
+    if r.output_tokens is None:
+        c.add(loc, "a modelled class needs output_tokens", "add `output_tokens: 500`")
+    elif r.output_tokens.low <= 0:
+        c.add((*loc, "output_tokens"), "must be positive", "write e.g. 500")
+    if r.accelerator is None and spec.hardware is None:
+        c.add(
+            loc,
+            "no accelerator to serve it on",
+            "add `hardware: {accelerator: H100 SXM}` or `accelerator:` to the class",
+        )
+    c.name_ok("models", r.model, (*loc, "model"))
+    c.name_ok("accelerators", r.accelerator, (*loc, "accelerator"))
+
+
+def _check_training(t: TrainingRun, loc: Loc, c: _Checker) -> None:
+    routes = [
+        t.accelerator_hours is not None,
+        t.days is not None,
+        t.model is not None or t.params is not None or t.tokens is not None,
+    ]
+    if sum(routes) != 1:
+        c.add(
+            loc,
+            "give exactly one route: accelerator_hours, count and days, or model/params and tokens",
+            "e.g. `count: 10000` and `days: 14.8`",
+        )
+    if t.days is not None and t.count is None:
+        c.add((*loc, "days"), "days needs count (how many accelerators ran)", "add `count:`")
+    c.name_ok("accelerators", t.accelerator, (*loc, "accelerator"))
+    c.name_ok("models", t.model, (*loc, "model"))
+    c.name_ok("locations", t.location, (*loc, "location"))
+
+
+# Levers that change how a modelled class is served: a given energy_per_request has nothing to
+# change.
+_MODEL_LEVERS = ("hardware", "quantise", "batch", "shorter_outputs", "model")
+
+
+def _check_lever(spec: Scenario, lever: Lever, loc: Loc, names: list[str], c: _Checker) -> None:
+    from wattlens.scenario.schema import HardwareLever, ModelLever, RelocateLever
+
+    for name in getattr(lever, "requests", None) or ():
+        if name not in names:
+            c.add(
+                (*loc, "requests"),
+                f"no request class named {name!r}",
+                f"use one of: {', '.join(names) or '(none)'}",
             )
-        if t.days is not None and t.count is None:
-            add((*loc, "days"), "days needs count (how many accelerators ran)", "add `count:`")
-        name_ok("accelerators", t.accelerator, (*loc, "accelerator"))
-        name_ok("models", t.model, (*loc, "model"))
-        name_ok("locations", t.location, (*loc, "location"))
-    for i, lever in enumerate(spec.levers):
-        loc = ("levers", i)
-        targets = getattr(lever, "requests", None)
-        for name in targets or ():
-            if name not in names:
-                add(
-                    (*loc, "requests"),
-                    f"no request class named {name!r}",
-                    f"use one of: {', '.join(names) or '(none)'}",
-                )
-        if isinstance(lever, HardwareLever):
-            name_ok("accelerators", lever.accelerator, (*loc, "accelerator"))
-        elif isinstance(lever, ModelLever):
-            name_ok("models", lever.model, (*loc, "model"))
-        elif isinstance(lever, RelocateLever):
-            _check_shares(
-                [(p.name, p.share.low) for p in lever.location], (*loc, "location"), "location", add
-            )
-            for p in lever.location:
-                name_ok("locations", p.name, (*loc, "location"))
-        if lever.kind in ("hardware", "quantise", "batch", "shorter_outputs", "model") and not any(
-            r.modelled for r in spec.requests
-        ):
-            add(
-                (*loc, "kind"),
-                f"a {lever.kind} lever needs a modelled request class",
-                "remove the lever, or model a class (model + output_tokens)",
-            )
-    return issues
+    if isinstance(lever, HardwareLever):
+        c.name_ok("accelerators", lever.accelerator, (*loc, "accelerator"))
+    elif isinstance(lever, ModelLever):
+        c.name_ok("models", lever.model, (*loc, "model"))
+    elif isinstance(lever, RelocateLever):
+        _check_shares(
+            [(p.name, p.share.low) for p in lever.location], (*loc, "location"), "location", c.add
+        )
+        for p in lever.location:
+            c.name_ok("locations", p.name, (*loc, "location"))
+    if lever.kind in _MODEL_LEVERS and not any(r.modelled for r in spec.requests):
+        c.add(
+            (*loc, "kind"),
+            f"a {lever.kind} lever needs a modelled request class",
+            "remove the lever, or model a class (model + output_tokens)",
+        )
 
 
 def _check_shares(shares: list[tuple[str, float]], loc: Loc, what: str, add: Any) -> None:

@@ -323,9 +323,38 @@ def unique_warnings(items: tuple[WarningItem, ...]) -> tuple[WarningItem, ...]:
 
 def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
     """The typed summary of an evaluation."""
-    years = ctx.years
-    base = spec.base_year
     water = ev.water_onsite_l + ev.water_offsite_l
+    return ScenarioResult(
+        scenario=spec.name,
+        file=ctx.loaded.file,
+        description=spec.description,
+        samples=ctx.samples,
+        seed=ctx.seed,
+        years=ctx.years,
+        base_year=spec.base_year,
+        pue=quantiles(ev.pue),
+        clean_energy_share=quantiles(ev.clean_share),
+        per_request=_per_request(ev, spec),
+        daily=_daily(ev, water),
+        yearly=_yearly(ev, water, spec.base_year, ctx.years),
+        total=_total(ev, water),
+        requests=tuple(RequestClassResult(c.info, quantiles(c.it_j)) for c in ev.classes),
+        training=tuple(
+            TrainingResult(
+                r.name, r.amortise_years, quantiles(r.it_j), quantiles(r.facility_j), r.pue
+            )
+            for r in ev.training
+        ),
+        fleet=_fleet(ev.fleet),
+        locations=ev.locations,
+        assumptions=ev.assumptions,
+        sources=tuple(spec.sources),
+        catalog_rows=ev.sources,
+        warnings=unique_warnings(ev.warnings),
+    )
+
+
+def _yearly(ev: Evaluation, water: Array, base: int | None, years: int) -> tuple[Year, ...]:
     requests, it, inference, training = (
         _rows(ev.requests_per_year), _rows(ev.it_j), _rows(ev.inference_it_j),
         _rows(ev.training_it_j),
@@ -338,7 +367,7 @@ def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
     on, off, total_water = _rows(ev.water_onsite_l), _rows(ev.water_offsite_l), _rows(water)
     cost_rows = _rows(ev.cost) if ev.cost is not None else None
     usd_rows = _rows(ev.cost_usd) if ev.cost_usd is not None else None
-    yearly = tuple(
+    return tuple(
         Year(
             year=(base + i) if base else i + 1,
             index=i,
@@ -357,10 +386,14 @@ def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
         for i in range(years)
     )
 
+
+def _daily(ev: Evaluation, water: Array) -> Day:
+    """An average day of the first year."""
+
     def day(values: Array) -> Range:
         return quantiles(values[0] / DAYS_PER_YEAR)
 
-    daily = Day(
+    return Day(
         requests=day(ev.requests_per_year),
         it_energy_j=day(ev.it_j),
         energy_j=day(ev.facility_j),
@@ -374,10 +407,13 @@ def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
         ),
     )
 
+
+def _total(ev: Evaluation, water: Array) -> Total:
+    # Summed per sample before taking quantiles: the p95 of a sum is not the sum of p95s.
     def total(values: Array) -> Range:
         return quantiles(values.sum(axis=0))
 
-    totals = Total(
+    return Total(
         energy_j=total(ev.facility_j),
         it_energy_j=total(ev.it_j),
         co2e_location_g=total(ev.co2e_location_g),
@@ -389,43 +425,19 @@ def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
             total(ev.cost_usd) if ev.cost_usd is not None else None,
         ),
     )
-    per_request: PerRequest | None = None
-    if ev.per_request_it_j is not None and ev.per_request_facility_j is not None:
-        amortised: Range | None = None
-        if spec.training:
-            periods = max(t.amortise_years for t in spec.training)
-            reqs = ev.requests_per_year[:periods].sum(axis=0)
-            amortised = quantiles(ev.training_it_j.sum(axis=0) / reqs)
-        per_request = PerRequest(
-            quantiles(ev.per_request_it_j), quantiles(ev.per_request_facility_j), amortised
-        )
-    return ScenarioResult(
-        scenario=spec.name,
-        file=ctx.loaded.file,
-        description=spec.description,
-        samples=ctx.samples,
-        seed=ctx.seed,
-        years=years,
-        base_year=base,
-        pue=quantiles(ev.pue),
-        clean_energy_share=quantiles(ev.clean_share),
-        per_request=per_request,
-        daily=daily,
-        yearly=yearly,
-        total=totals,
-        requests=tuple(RequestClassResult(c.info, quantiles(c.it_j)) for c in ev.classes),
-        training=tuple(
-            TrainingResult(
-                r.name, r.amortise_years, quantiles(r.it_j), quantiles(r.facility_j), r.pue
-            )
-            for r in ev.training
-        ),
-        fleet=_fleet(ev.fleet),
-        locations=ev.locations,
-        assumptions=ev.assumptions,
-        sources=tuple(spec.sources),
-        catalog_rows=ev.sources,
-        warnings=unique_warnings(ev.warnings),
+
+
+def _per_request(ev: Evaluation, spec: Scenario) -> PerRequest | None:
+    if ev.per_request_it_j is None or ev.per_request_facility_j is None:
+        return None
+    amortised: Range | None = None
+    if spec.training:
+        # Training spread over the requests of the years it is amortised over.
+        periods = max(t.amortise_years for t in spec.training)
+        reqs = ev.requests_per_year[:periods].sum(axis=0)
+        amortised = quantiles(ev.training_it_j.sum(axis=0) / reqs)
+    return PerRequest(
+        quantiles(ev.per_request_it_j), quantiles(ev.per_request_facility_j), amortised
     )
 
 
