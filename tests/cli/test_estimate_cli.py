@@ -74,8 +74,9 @@ def test_counts_parse_with_magnitudes(text: str, value: float) -> None:
 
 
 def test_output_tokens_and_batch_take_ranges(cli: Any) -> None:
+    # One named stack: the unknown stack's spread would hide the spread of the ranges.
     base = ["estimate", "inference", "-m", "llama-3.1-8b", "--input-tokens", "500", "-a",
-            "H100 SXM", "--samples", "2000", "--json"]  # fmt: skip
+            "H100 SXM", "--samples", "2000", "--stack", "current", "--json"]  # fmt: skip
     point = cli(*base, "--output-tokens", "400", "--batch", "32").json()
     ranged = cli(*base, "--output-tokens", "200..800", "--batch", "16..64").json()
     # The range widens the spread; before, --batch took one number and ranges were refused.
@@ -84,3 +85,61 @@ def test_output_tokens_and_batch_take_ranges(cli: Any) -> None:
     drivers = {s["input"] for s in ranged["sensitivity"]}
     assert {"output_tokens", "batch"} <= drivers
     assert ranged["output_tokens"] == pytest.approx(500, rel=0.05)
+
+
+def test_inference_stack_flag_and_shape_flags(cli: Any) -> None:
+    base = ["estimate", "inference", "--params", "8e9", "--output-tokens", "400",
+            "--input-tokens", "300", "-a", "H100 SXM", "--batch", "256", "--samples", "2000",
+            "--json"]  # fmt: skip
+    current = cli(*base, "--stack", "current").json()
+    older = cli(*base, "--stack", "older").json()
+    assert older["energy_j"]["p50"] > 1.5 * current["energy_j"]["p50"]
+    assert "serving_stacks/current" in current["sources"]
+    # The shape flags replace the size-only guess of the KV cache (and its warning).
+    guessed = cli(*base)
+    assert any("model shape unknown" in w for w in guessed.json()["warnings"])
+    shaped = cli(*base, "--layers", "32", "--hidden-size", "4096", "--heads", "32",
+                 "--kv-heads", "8").json()  # fmt: skip
+    assert not any("model shape unknown" in w for w in shaped["warnings"])
+    kv = next(a for a in shaped["assumptions"] if a["name"] == "KV cache")
+    assert kv["value"].startswith("128 KiB")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stack", "tensorrt"], "unknown serving stack 'tensorrt'"),
+        (["--pue", "1.2"], "--pue applies at the facility boundary"),
+        (["-a", "V100 SXM2 32GB"], "has no bf16 arithmetic; it supports fp32, fp16"),
+    ],
+)
+def test_inference_input_errors_exit_2(cli: Any, args: list[str], message: str) -> None:
+    base = ["estimate", "inference", "-m", "llama-2-7b", "--output-tokens", "100"]
+    if "-a" not in args:
+        base += ["-a", "H100 SXM"]
+    result = cli(*base, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_inference_family_name_and_input_assumption_are_said(cli: Any) -> None:
+    result = cli("estimate", "inference", "-m", "llama-2-7b", "--output-tokens", "300", "-a",
+                 "A100", "--precision", "fp16", "--samples", "2000")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "'A100' names 4 variants" in result.stdout
+    assert "input tokens not given: assumed 100-" in result.stdout
+    assert "serving stack: unknown" in result.stdout
+
+
+def test_training_mfu_percent_number_exits_2_with_the_fraction(cli: Any) -> None:
+    result = cli("estimate", "training", "-a", "H100 SXM", "--params", "7e10", "--tokens", "2T",
+                 "--mfu", "40")  # fmt: skip
+    assert result.exit_code == 2
+    assert "MFU is a fraction; did you mean 0.40?" in result.stderr
+
+
+def test_training_pue_below_facility_exits_2(cli: Any) -> None:
+    result = cli("estimate", "training", "-a", "H100 SXM", "--accelerator-hours", "1e6",
+                 "--boundary", "server", "--pue", "1.3")  # fmt: skip
+    assert result.exit_code == 2
+    assert "--pue applies at the facility boundary" in result.stderr

@@ -47,6 +47,7 @@ def _estimate(row: dict[str, str], catalog: Catalog) -> estimate.Estimate:
         count=int(row["n_accelerators"]),
         batch=float(row["avg_batch"]),
         precision=PRECISION[row["precision"]],
+        stack="current",  # the rows publish their engine: vLLM of 2025
         boundary="accelerator",
         samples=4000,
         catalog=catalog,

@@ -103,6 +103,8 @@ def test_parameters_and_tokens_route_within_factor_1_5_for_80_percent(catalog: C
             active_params=float(row["params_active"]),
             tokens=float(row["tokens_trained"]),
             mfu=mfu,
+            # Volta has no bf16: runs on V100s (GPT-3) trained in fp16 mixed precision.
+            precision="fp16" if "V100" in row["accelerator"] else "bf16",
             catalog=catalog,
         )
         hours = _hours(row)

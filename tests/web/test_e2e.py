@@ -259,7 +259,7 @@ def test_estimate_form_errors_match_the_api(
 ) -> None:
     page.goto(server.base + "/estimate")
     form = page.locator("form[data-testid=form-training]")
-    form.locator("input[name=accelerator]").fill("A100")
+    form.locator("input[name=accelerator]").fill("H1000")
     form.locator("input[name=count]").fill("1024")
     form.locator("input[name=days]").fill("30")
     form.locator("button[type=submit]").click()
@@ -269,7 +269,7 @@ def test_estimate_form_errors_match_the_api(
     problems.clear()
     shown = page.locator("[data-testid=error-message]").inner_text()
     with pytest.raises(urllib.error.HTTPError) as refused:
-        server.api("/api/estimate/training?accelerator=A100&count=1024&days=30")
+        server.api("/api/estimate/training?accelerator=H1000&count=1024&days=30")
     assert refused.value.code == 400
     body = json.loads(refused.value.read())
     assert shown == body["error"]

@@ -72,6 +72,10 @@ def _render(e: Estimate, title: str) -> None:
             f"{format_energy(e.decode_energy_j.p50)} (accelerators)",
             highlight=False,
         )
+        for a in e.assumptions:
+            if a.name == "serving stack":
+                stdout.print(f"serving stack: {escape(a.value)}  [dim]{escape(a.basis)}[/dim]",
+                             highlight=False, soft_wrap=True)  # fmt: skip
     impacts = e.typed_impacts
     line = (
         f"impacts of the facility energy at {impacts.place.grid_name}: "
@@ -154,6 +158,22 @@ BatchOpt = Annotated[
 InferPrecisionOpt = Annotated[
     PrecisionChoice, typer.Option("--precision", help="Weight precision.")
 ]
+StackOpt = Annotated[
+    str,
+    typer.Option(
+        "--stack",
+        help="Serving stack: current (vLLM/SGLang 2025), older (2023-24 engines), hf "
+        "(transformers generate), llama.cpp, or unknown (default: a range spanning them all).",
+    ),
+]
+LayersOpt = Annotated[int | None, typer.Option("--layers", min=1, help="Transformer layers.")]
+HiddenSizeOpt = Annotated[
+    int | None, typer.Option("--hidden-size", min=1, help="Model width d_model.")
+]
+HeadsOpt = Annotated[int | None, typer.Option("--heads", min=1, help="Attention (query) heads.")]
+KvHeadsOpt = Annotated[
+    int | None, typer.Option("--kv-heads", min=1, help="Key/value heads (grouped-query).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_SAMPLES = 20_000
 DEFAULT_SEED = 20240420
@@ -180,6 +200,7 @@ def training_from_options(
     """Read the training options as typed on the command line and run the estimate."""
     from wattlens.estimate.inputs import TrainingInputs
 
+    _check_pue_boundary(pue, boundary)
     return TrainingInputs.build(
         accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
         params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
@@ -204,18 +225,37 @@ def inference_from_options(
     location: str | None,
     samples: int,
     seed: int,
+    stack: str = "unknown",
+    layers: int | None = None,
+    hidden_size: int | None = None,
+    heads: int | None = None,
+    kv_heads: int | None = None,
 ) -> Estimate:
     """Read the inference options as typed on the command line and run the estimate."""
     from wattlens.estimate.inputs import InferenceInputs
 
     if model is None and params is None:
         raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
+    _check_pue_boundary(pue, boundary)
     return InferenceInputs.build(
         output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
         active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
-        precision=precision.value, boundary=boundary.value, pue=pue, location=location,
+        precision=precision.value, layers=layers, hidden_size=hidden_size, heads=heads,
+        kv_heads=kv_heads, stack=stack, boundary=boundary.value, pue=pue, location=location,
         samples=samples, seed=seed,
     ).run()  # fmt: skip
+
+
+def _check_pue_boundary(pue: str | None, boundary: BoundaryChoice) -> None:
+    """PUE multiplies facility energy only: a PUE with a narrower boundary would be ignored."""
+    from wattlens.errors import UsageError
+
+    if pue is not None and pue.strip() and boundary != BoundaryChoice.facility:
+        raise UsageError(
+            f"--pue applies at the facility boundary; the {boundary.value} boundary excludes "
+            "the data centre's overhead, so the PUE would be ignored",
+            hint="add --boundary facility, or drop --pue",
+        )
 
 
 @app.command("training")
@@ -269,6 +309,11 @@ def inference_command(
     count: InferCountOpt = None,
     batch: BatchOpt = None,
     precision: InferPrecisionOpt = PrecisionChoice.bf16,
+    stack: StackOpt = "unknown",
+    layers: LayersOpt = None,
+    hidden_size: HiddenSizeOpt = None,
+    heads: HeadsOpt = None,
+    kv_heads: KvHeadsOpt = None,
     boundary: BoundaryOpt = BoundaryChoice.server,
     pue: PueOpt = None,
     location: LocationOpt = None,
@@ -290,7 +335,8 @@ def inference_command(
         output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
         active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
         precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
-        seed=seed,
+        seed=seed, stack=stack, layers=layers, hidden_size=hidden_size, heads=heads,
+        kv_heads=kv_heads,
     )  # fmt: skip
     if json_output:
         emit_json(result.to_dict())

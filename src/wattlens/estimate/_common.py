@@ -150,6 +150,8 @@ class InferenceEstimate(Estimate):
     prefill_energy_j: Range
     decode_energy_j: Range
     time_per_request_s: Range
+    decode_step_s: Range | None = None
+    """Time of one decode step of the whole batch (the inter-token latency)."""
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -227,6 +229,51 @@ def resolve_accelerator(name: str, catalog: Catalog) -> Accelerator:
             hint="add a row with tdp_w to your own catalog (see README, 'Your own rows')",
         )
     return row
+
+
+def check_precision(acc: Accelerator, precision: str) -> None:
+    """Refuse a number format the chip has no arithmetic for (bf16 or tf32 on a V100).
+
+    fp8, int8 and int4 stay allowed on chips without those units: serving stacks
+    store such weights and upcast them for 16-bit matmuls.
+    """
+    columns = {"fp32": acc.fp32_tflops, "tf32": acc.tf32_tflops, "bf16": acc.bf16_tflops,
+               "fp16": acc.fp16_tflops, "fp8": acc.fp8_tflops, "int8": acc.int8_tops}  # fmt: skip
+    if precision not in ("bf16", "tf32") or columns[precision] is not None:
+        return
+    supported = [name for name, value in columns.items() if value is not None]
+    if not supported:
+        return
+    if acc.fp16_tflops is not None or acc.bf16_tflops is not None:
+        supported.append("int4 (weights)")
+    raise InputValueError(
+        f"{acc.name} has no {precision} arithmetic; it supports {', '.join(supported)}",
+        hint="pass --precision fp16"
+        if acc.fp16_tflops is not None
+        else "choose another --precision",
+    )
+
+
+def resolve_accelerators(name: str, catalog: Catalog) -> list[Accelerator]:
+    """One accelerator, or every variant of a family a short name names (``A100``).
+
+    A name that matches several catalog rows is a family: an estimate spans its
+    variants rather than picking one.
+    """
+    from wattlens.catalog import Accelerator
+    from wattlens.errors import AmbiguousNameError
+
+    # A bare family name (``H100``) spans the rows whose id continues it (``nvidia-h100-*``),
+    # even where the catalog lets it name one row for lookups.
+    key = name.strip().lower().replace(" ", "-")
+    family = [r for r in catalog.rows("accelerators") if isinstance(r, Accelerator)
+              and r.id.split("-", 1)[-1].startswith(f"{key}-")]  # fmt: skip
+    if len(family) > 1 and all(r.tdp_w is not None for r in family):
+        return family
+    try:
+        return [resolve_accelerator(name, catalog)]
+    except AmbiguousNameError as exc:
+        return [resolve_accelerator(candidate, catalog) for candidate in exc.candidates]
 
 
 def resolve_model(name: str, catalog: Catalog) -> Model:

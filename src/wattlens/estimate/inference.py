@@ -13,10 +13,11 @@ from wattlens.estimate._common import (
     InferenceEstimate,
     as_input,
     check_boundary,
+    check_precision,
     count_input,
     default_pue,
     is_range,
-    resolve_accelerator,
+    resolve_accelerators,
     resolve_model,
 )
 from wattlens.formulas.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED, Input, Uncertain, central
@@ -26,46 +27,13 @@ if TYPE_CHECKING:
     from wattlens.catalog import Catalog
     from wattlens.estimate._common import Array
 
-#: Constants of the inference model fitted on the 30 ML.ENERGY leaderboard v3
-#: configurations in tests/validation/published_inference.csv (Llama 3.1
-#: 8B/70B/405B, Qwen3 30B-A3B and 235B-A22B, DeepSeek-V3.1; H100 and B200; batch
-#: 8-512): one set for all rows, least squares on log error, with input tokens
-#: fixed at the default's centre (1,000). Per-step overhead and busy power trade
-#: off along a flat valley of equally good fits; the modes below are one point of
-#: it. The ranges around them are the model's uncertainty. In sample: median
-#: |error| 16 %, worst factor 1.80; leaving each model out of the fit in turn:
-#: median 24 %, worst factor 1.99 (`python benchmarks/calibrate_inference.py`).
-MEM_EFFICIENCY = Uncertain(
-    0.7, 1.0, "triangular", 0.85,
-    basis="fitted (ML.ENERGY v3, 30 rows): achieved fraction of HBM bandwidth in decode",
-)  # fmt: skip
-COMPUTE_EFFICIENCY = Uncertain(
-    0.5, 0.85, "triangular", 0.67,
-    basis="fitted (ML.ENERGY v3, 30 rows): achieved fraction of dense peak in prefill",
-)  # fmt: skip
-SERVE_POWER_FRACTION = Uncertain(
-    0.65, 1.0, "triangular", 0.81,
-    basis="fitted (ML.ENERGY v3, 30 rows): board power of fully busy accelerators / TDP",
-)  # fmt: skip
-#: Idle board power / TDP. The catalog has no sourced idle power for data-centre
-#: accelerators (its idle_w column is empty), so this is a flagged estimate.
-IDLE_FRACTION = Uncertain(
-    0.05, 0.2, "triangular", 0.1,
-    basis="estimate (no sourced idle power in the catalog): 5-20 % of TDP",
-)  # fmt: skip
-STEP_OVERHEAD_S = Uncertain(
-    0.001, 0.004, "triangular", 0.0021,
-    basis="fitted (ML.ENERGY v3, 30 rows): per decode step, beyond the roofline",
-)  # fmt: skip
-MOE_COMPUTE_EFFICIENCY = Uncertain(
-    0.035, 0.15, "loguniform",
-    basis="fitted (ML.ENERGY v3, 9 MoE rows): expert routing, all-to-all and small expert "
-    "matmuls reach a fraction of the dense compute efficiency",
-)  # fmt: skip
+#: Prompt tokens when none are given. Stated in every estimate's assumptions and
+#: warnings: it is an assumption, not a measurement.
 INPUT_TOKENS = Uncertain(
-    250, 4000, "loguniform",
-    basis="assumption: chat requests carry a system prompt and conversation history "
-    "(centre 1,000 tokens); pass --input-tokens",
+    100, 2000, "loguniform",
+    basis="assumption (no --input-tokens): one chat turn's prompt plus a system prompt and "
+    "earlier turns; public chat prompt sets (ShareGPT, LMSYS-Chat-1M, LM Arena) carry "
+    "prompts of tens to hundreds of tokens, system prompts and history add hundreds more",
 )  # fmt: skip
 DEFAULT_BATCH = 64.0
 
@@ -153,6 +121,14 @@ def _model_shape(
     return _Shape(total, active, kv, label)
 
 
+def _summary(values: Array, *, keep: bool = False) -> Range:
+    """p5/p50/p95/mean of a sample; a point estimate's single value without percentiles."""
+    if values.size == 1:
+        v = float(values[0])
+        return Range(v, v, v, v, values if keep else None)
+    return Range.from_samples(values, keep=keep)
+
+
 def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
     *,
     output_tokens: Input | tuple[float, float],
@@ -168,6 +144,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     hidden_size: int | None = None,
     heads: int | None = None,
     kv_heads: int | None = None,
+    stack: str = "unknown",
     boundary: str = "server",
     pue: Input | tuple[float, float] | None = None,
     location: str | None = None,
@@ -186,12 +163,16 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         model: catalog model name (closed models use their flagged parameter ranges).
         params: total parameters instead of ``model``.
         active_params: active parameters per token (MoE); default ``params``.
-        input_tokens: prompt tokens, value or (low, high); default 250-4,000 (log-uniform).
+        input_tokens: prompt tokens, value or (low, high); default 100-2,000 (log-uniform),
+            stated as an assumption in the result.
         count: accelerators serving one replica; default the smallest power of two
             whose memory holds weights and KV cache.
         batch: concurrent requests per replica (default 64).
         precision: weight precision: fp32, tf32, bf16, fp16, fp8, int8 or int4.
         layers, hidden_size, heads, kv_heads: the model's shape (for the KV cache).
+        stack: serving stack (``current``, ``older``, ``hf``, ``llama.cpp``), or
+            ``unknown`` (default): a range spanning them all (see
+            :mod:`wattlens.estimate.stacks`).
         boundary: ``accelerator``, ``server`` (default: adds the host) or ``facility``.
         pue: power usage effectiveness for the facility boundary (default: catalog range).
         location: country, grid zone or cloud region for the impacts (default world).
@@ -210,12 +191,15 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     import numpy as np
 
     from wattlens.catalog import get_catalog
+    from wattlens.estimate.stacks import UNKNOWN, check_stack, model_residual, stacks
     from wattlens.formulas import inference as formulas
-    from wattlens.formulas.uncertainty import sample, sensitivity
+    from wattlens.formulas.uncertainty import sample, sample_mixture, sensitivity
     from wattlens.impacts import estimate_impacts
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
+    stack = check_stack(stack)
+    profiles_by_name = stacks()
     if samples != 1 and samples < 100:
         raise InputValueError(
             f"samples must be 1 (a point estimate) or at least 100, got {samples}"
@@ -238,27 +222,52 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     if low_in < 0:
         raise InputValueError(f"input tokens must not be negative, got {low_in}")
 
-    acc = resolve_accelerator(accelerator, catalog)
-    assert acc.tdp_w is not None
-    if acc.memory_bandwidth_gbs is None or acc.memory_gb is None:
-        raise InputValueError(f"the catalog has no memory size or bandwidth for {acc.name}")
+    accs = resolve_accelerators(accelerator, catalog)
     compute_precision = formulas.COMPUTE_PRECISION[precision]
-    peak = acc.peak_flops(compute_precision)
-    if peak is None:
-        raise InputValueError(
-            f"the catalog has no {compute_precision} peak for {acc.name}",
-            hint="choose another --precision",
-        )
-    sources = [f"accelerators/{acc.id}"]
+    peaks: list[float] = []
+    for one in accs:
+        if one.memory_bandwidth_gbs is None or one.memory_gb is None:
+            raise InputValueError(f"the catalog has no memory size or bandwidth for {one.name}")
+        check_precision(one, precision)
+        one_peak = one.peak_flops(compute_precision)
+        if one_peak is None:
+            raise InputValueError(
+                f"the catalog has no {compute_precision} peak for {one.name}",
+                hint="choose another --precision",
+            )
+        peaks.append(one_peak)
+    # The variant with the least memory sizes the replica: it must hold the model too.
+    acc = min(accs, key=lambda a: a.memory_gb or 0.0)
+    assert acc.tdp_w is not None
+    assert acc.memory_gb is not None
+    sources = [f"accelerators/{one.id}" for one in accs]
     warnings: list[WarningItem] = []
     assumptions = [
         Assumption(
             "accelerator",
-            f"{acc.name}: TDP {acc.tdp_w:g} W, {acc.memory_gb:g} GB at "
-            f"{acc.memory_bandwidth_gbs:g} GB/s, {compute_precision} {peak / 1e12:g} TFLOP/s",
-            acc.source,
+            f"{one.name}: TDP {one.tdp_w:g} W, {one.memory_gb:g} GB at "
+            f"{one.memory_bandwidth_gbs:g} GB/s, {compute_precision} {p / 1e12:g} TFLOP/s",
+            one.source,
         )
+        for one, p in zip(accs, peaks, strict=True)
     ]
+    acc_label = acc.name
+    if len(accs) > 1:
+        acc_label = f"{accelerator} ({len(accs)} variants)"
+        tdps = [one.tdp_w or 0.0 for one in accs]
+        warnings.append(
+            WarningItem(
+                "accelerator-family",
+                f"{accelerator!r} names {len(accs)} variants ({', '.join(a.name for a in accs)}): "
+                f"the range spans them (TDP {min(tdps):g}-{max(tdps):g} W); name one to narrow",
+            )
+        )
+    if input_tokens is None:
+        span = f"{INPUT_TOKENS.low:,.0f}-{INPUT_TOKENS.high:,.0f}"
+        warnings.append(WarningItem(
+            "input-tokens-assumed",
+            f"input tokens not given: assumed {span} tokens, log-uniform ({INPUT_TOKENS.basis}); "
+            "pass --input-tokens"))  # fmt: skip
     shape = _model_shape(
         catalog, model=model, params=params_in, active_params=active_in, layers=layers,
         hidden_size=hidden_size, heads=heads, kv_heads=kv_heads, sources=sources,
@@ -270,22 +279,41 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         assumptions.append(Assumption("batch", f"{DEFAULT_BATCH:g}", "default; pass --batch"))
     bpp = formulas.BYTES_PER_PARAM[precision]
     weights = central(shape.params_total) * bpp
+    if count is not None and len(accs) > 1:
+        # A family with a given count: only the variants that hold the weights can serve.
+        holding = [a for a in accs if weights <= count * (a.memory_gb or 0.0) * 1e9 * 0.9]
+        if holding and len(holding) < len(accs):
+            dropped = [a.name for a in accs if a not in holding]
+            warnings.append(
+                WarningItem(
+                    "accelerator-family",
+                    f"{', '.join(dropped)}: {count} of them cannot hold the weights; left out",
+                )
+            )
+            peaks = [p for a, p in zip(accs, peaks, strict=True) if a in holding]
+            sources = [s for s in sources if not any(s == f"accelerators/{a.id}" for a in accs
+                                                     if a not in holding)]  # fmt: skip
+            assumptions = [a for a in assumptions
+                           if not any(a.value.startswith(f"{d}:") for d in dropped)]  # fmt: skip
+            accs = holding
+            acc = min(accs, key=lambda a: a.memory_gb or 0.0)
+    memory_gb = acc.memory_gb or 0.0
     context_max = central(tokens_in) + central(tokens_out)
     needed = weights + batch_size * context_max * shape.kv_bytes_per_token
-    fit_count = formulas.min_accelerators(needed, acc.memory_gb * 1e9)
+    fit_count = formulas.min_accelerators(needed, memory_gb * 1e9)
     if count is None:
         count = fit_count
         assumptions.append(Assumption(
             "count", f"{count}", f"smallest power of two holding {needed / 1e9:.0f} GB of "
-            f"weights and KV cache in {acc.memory_gb:g} GB x 90 %"))  # fmt: skip
-    elif weights > count * acc.memory_gb * 1e9 * 0.9:
+            f"weights and KV cache in {memory_gb:g} GB x 90 %"))  # fmt: skip
+    elif weights > count * memory_gb * 1e9 * 0.9:
         raise InputValueError(
             f"{shape.label} at {precision} needs {weights / 1e9:.0f} GB for its weights; "
-            f"{count} x {acc.name} hold {count * acc.memory_gb * 0.9:.0f} GB usable",
-            hint=f"use --count {formulas.min_accelerators(weights, acc.memory_gb * 1e9)} or "
+            f"{count} x {acc.name} hold {count * memory_gb * 0.9:.0f} GB usable",
+            hint=f"use --count {formulas.min_accelerators(weights, memory_gb * 1e9)} or "
             "more, or a smaller --precision",
         )
-    elif needed > count * acc.memory_gb * 1e9 * 0.9:
+    elif needed > count * memory_gb * 1e9 * 0.9:
         warnings.append(
             WarningItem(
                 "kv-cache-overflow",
@@ -298,30 +326,56 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         "input_tokens": tokens_in,
         "params_total": shape.params_total,
         "params_active": shape.params_active,
-        "mem_efficiency": MEM_EFFICIENCY,
-        "compute_efficiency": COMPUTE_EFFICIENCY,
-        "power_fraction": SERVE_POWER_FRACTION,
-        "idle_fraction": IDLE_FRACTION,
-        "step_overhead_s": STEP_OVERHEAD_S,
         "host_fraction": HOST_FRACTION,
         "pue": as_input(pue, default_pue(catalog), "pue"),
+        "model_residual": model_residual(),
     }
     is_moe = central(shape.params_active) < central(shape.params_total)
-    if is_moe:
-        inputs["moe_compute_efficiency"] = MOE_COMPUTE_EFFICIENCY
     # Output tokens and batch given as ranges are drawn after the others, so that point
     # inputs keep the draws (and the figures) they always had.
     for name, given in (("output_tokens", tokens_out), ("batch", batch_given)):
         if is_range(given):
             inputs[name] = given
     draws = sample(inputs, samples, seed)
+    if stack != UNKNOWN:
+        profiles = [profiles_by_name[stack]]
+    else:  # engines that do not serve batches this large leave the mixture
+        profiles = [p for p in profiles_by_name.values() if batch_size <= p.max_batch]
+    stack_draws, which = sample_mixture(
+        [p.params for p in profiles], [p.weight for p in profiles], samples, seed + 1
+    )
+    if not is_moe:
+        del stack_draws["moe_compute_efficiency"]
+    draws.update(stack_draws)
+    if len(profiles) > 1:
+        draws["serving_stack"] = which
+    sources.extend(f"serving_stacks/{p.name}" for p in profiles)
     n_out: Array = draws.get("output_tokens", np.full(samples, central(tokens_out)))
     n_batch: Array = draws.get("batch", np.full(samples, batch_size))
     n_total = draws["params_total"]
     n_active = np.minimum(draws["params_active"], n_total)
     eff_c = draws["compute_efficiency"] * (draws["moe_compute_efficiency"] if is_moe else 1.0)
-    bandwidth = acc.memory_bandwidth_gbs * 1e9
+    # A family: each sample runs on one of its variants, drawn uniformly (seeded).
+    if len(accs) > 1 and samples > 1:
+        variant = np.random.default_rng(seed + 2).integers(len(accs), size=samples)
+        draws["accelerator_variant"] = variant.astype(float)
+    else:
+        variant = None
+    tdp: Array | float
+    bandwidth: Array | float
+    peak_s: Array | float
+    if variant is None:  # one accelerator (or a family's point estimate): plain numbers
+        one = acc if len(accs) == 1 else accs[len(accs) // 2]
+        tdp = one.tdp_w or 0.0
+        bandwidth = (one.memory_bandwidth_gbs or 0.0) * 1e9
+        peak_s = peaks[accs.index(one)]
+    else:
+        tdp = np.array([one.tdp_w or 0.0 for one in accs])[variant]
+        bandwidth = np.array([(one.memory_bandwidth_gbs or 0.0) * 1e9 for one in accs])[variant]
+        peak_s = np.array(peaks)[variant]
     # Decode: one step per output token for the whole batch, its time shared by B requests.
+    # The overhead beyond the roofline grows with the batch (host-side work per sequence).
+    overhead_s = draws["step_overhead_s"] + draws["step_overhead_per_seq_s"] * n_batch
     context = formulas.mean_context_tokens(draws["input_tokens"], n_out)
     bytes_read = formulas.decode_bytes_read(
         n_total,
@@ -332,30 +386,52 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         shape.kv_bytes_per_token,
     )
     step_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * n_batch, count, bandwidth,
-                                    peak, draws["mem_efficiency"], eff_c,
-                                    draws["step_overhead_s"])  # fmt: skip
-    decode_s = formulas.decode_s_per_request(n_out, step_s, n_batch)
+                                    peak_s, draws["mem_efficiency"], eff_c,
+                                    overhead_s)  # fmt: skip
+    steps_per_token = (
+        formulas.static_batch_steps_factor(n_batch, draws["static_batching"])
+        if any(p.params["static_batching"].high > 0 for p in profiles)
+        else 1.0
+    )
+    decode_s = formulas.decode_s_per_request(n_out * steps_per_token, step_s, n_batch)
     prefill_s = formulas.prefill_s(
-        formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak, eff_c
+        formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak_s, eff_c
     )
     busy_s = decode_s + prefill_s  # wall time of the replica attributable to this request
-    busy_fraction = np.maximum(draws["power_fraction"], draws["idle_fraction"])
-    decode_util = formulas.utilisation(step_s, draws["step_overhead_s"])
-    decode_power = formulas.power_w(acc.tdp_w, draws["idle_fraction"], busy_fraction, decode_util)
-    e_decode = formulas.energy_j(count, decode_power, decode_s)
-    e_prefill = formulas.energy_j(count, acc.tdp_w * busy_fraction, prefill_s)
+    # While a step waits on the host the chips draw the stack's overhead power: a step
+    # can be far slower than the roofline at far less than full power.
+    waiting = draws["overhead_power_fraction"]
+    busy_fraction = np.maximum(draws["power_fraction"], waiting)
+    decode_util = formulas.utilisation(step_s, overhead_s)
+    decode_power = formulas.power_w(tdp, waiting, busy_fraction, decode_util)
+    # What the roofline leaves unexplained scales the chips' energy (a fitted residual range).
+    e_decode = formulas.energy_j(count, decode_power, decode_s) * draws["model_residual"]
+    e_prefill = formulas.energy_j(count, tdp * busy_fraction, prefill_s) * draws["model_residual"]
     e_acc = e_decode + e_prefill
-    e_server = e_acc + formulas.energy_j(count, acc.tdp_w * draws["host_fraction"], busy_s)
+    e_server = e_acc + formulas.energy_j(count, tdp * draws["host_fraction"], busy_s)
     impacts, chain = estimate_impacts(e_server, draws["pue"], location, catalog)
     by_boundary: dict[Boundary, Range] = {
-        "accelerator": Range.from_samples(e_acc, keep=True),
-        "server": Range.from_samples(e_server, keep=True),
-        "facility": Range.from_samples(chain.facility_j, keep=True),
+        "accelerator": _summary(e_acc, keep=True),
+        "server": _summary(e_server, keep=True),
+        "facility": _summary(chain.facility_j, keep=True),
     }
     chosen = by_boundary[bound]
     assert chosen.samples is not None
 
-    for name, value in inputs.items():
+    if stack == UNKNOWN:
+        assumptions.append(
+            Assumption(
+                "serving stack",
+                "unknown: " + ", ".join(f"{p.name} {p.weight:.0%}" for p in profiles),
+                "each sample draws its stack by these prior weights; pass --stack to narrow",
+            )
+        )
+    else:
+        assumptions.append(Assumption("serving stack", stack, profiles[0].label))
+    shown_inputs: dict[str, Input] = {**inputs}
+    if len(profiles) == 1:
+        shown_inputs.update({k: v for k, v in profiles[0].params.items() if k in draws})
+    for name, value in shown_inputs.items():
         if name in ("params_total", "params_active"):
             shown = value.describe() if isinstance(value, Uncertain) else f"{central(value):.3g}"
             assumptions.append(Assumption(name, shown, shape.label))
@@ -374,7 +450,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
                              "no PUE)")
         )  # fmt: skip
     return InferenceEstimate(
-        accelerator=acc.name,
+        accelerator=acc_label,
         boundary=bound,
         energy=chosen,
         energy_by_boundary=by_boundary,
@@ -385,11 +461,12 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         typed_impacts=impacts,
         count=count,
         batch=Range.point(batch_size) if not is_range(batch_given)
-        else Range.from_samples(draws["batch"]),
+        else _summary(draws["batch"]),
         precision=precision,
         output_tokens=Range.point(central(tokens_out)) if not is_range(tokens_out)
-        else Range.from_samples(draws["output_tokens"]),
-        prefill_energy_j=Range.from_samples(e_prefill),
-        decode_energy_j=Range.from_samples(e_decode),
-        time_per_request_s=Range.from_samples(busy_s),
+        else _summary(draws["output_tokens"]),
+        prefill_energy_j=_summary(e_prefill),
+        decode_energy_j=_summary(e_decode),
+        time_per_request_s=_summary(busy_s),
+        decode_step_s=_summary(step_s),
     )  # fmt: skip

@@ -105,6 +105,42 @@ def _whole(value: object) -> object:
 
 
 Whole = Annotated[int | None, BeforeValidator(_whole), Field(ge=1)]
+
+
+def _stack(value: object) -> object:
+    """A serving-stack name (``current``, ``older``, ``hf``, ``llama.cpp`` or ``unknown``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "unknown"
+    if not isinstance(value, str):
+        raise InputValueError(f"serving stack: {value!r} is not a name", hint="e.g. current")
+    from wattlens.estimate.stacks import check_stack
+
+    return check_stack(value)
+
+
+def _mfu(value: object) -> object:
+    """Model-FLOP utilisation is a fraction: ``40`` is refused with the fraction it meant."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+        raise InputValueError(
+            f"MFU is a fraction; did you mean {value / 100:.2f}?", hint=f"--mfu {value / 100:.2f}"
+        )
+    if isinstance(value, str) and value.strip():
+        from wattlens.quantity import parse_count_span
+
+        text = value.strip()
+        if "%" not in text:
+            try:
+                low, high = parse_count_span(text, "--mfu")
+            except InputValueError:
+                low = high = 0.0
+            if 1 < high <= 100:
+                shown = f"{low / 100:.2f}" if low == high else f"{low / 100:.2f}..{high / 100:.2f}"
+                raise InputValueError(
+                    f"MFU is a fraction; did you mean {shown}?", hint=f"--mfu {shown}"
+                )
+    return read_span(value, kind="fraction", what="--mfu")
+
+
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 BoundaryName = Literal["accelerator", "server", "facility"]
 
@@ -165,7 +201,7 @@ class TrainingInputs(_Inputs):
     tokens: Annotated[Span | None, _reader("count", "tokens")] = None
     active_params: Annotated[Span | None, _reader("count", "active_params")] = None
     model: str | None = None
-    mfu: Annotated[Span | None, _reader("fraction", "--mfu")] = None
+    mfu: Annotated[Span | None, BeforeValidator(_mfu)] = None
     precision: Precision = "bf16"
     power_fraction: Annotated[Span | None, _reader("fraction", "power_fraction")] = None
     host_fraction: Annotated[Span | None, _reader("fraction", "host_fraction")] = None
@@ -198,6 +234,7 @@ class InferenceInputs(_Inputs):
     hidden_size: int | None = None
     heads: int | None = None
     kv_heads: int | None = None
+    stack: Annotated[str, BeforeValidator(_stack)] = "unknown"
     boundary: BoundaryName = "server"
     pue: Annotated[Span | None, _reader("ratio", "pue")] = None
     location: str | None = None

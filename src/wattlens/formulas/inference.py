@@ -74,8 +74,8 @@ def decode_step_s(  # noqa: PLR0917 - a formula: every argument is one of its te
     bytes_read: F,
     flops: F,
     count: int,
-    bandwidth_bps: float,
-    peak_flops: float,
+    bandwidth_bps: F | float,
+    peak_flops: F | float,
     mem_efficiency: F,
     compute_efficiency: F,
     overhead_s: F,
@@ -95,7 +95,7 @@ def utilisation(step_s: F, overhead_s: F) -> F:
     return (step_s - overhead_s) / step_s
 
 
-def power_w(tdp_w: float, idle_fraction: F, busy_fraction: F, utilisation: F) -> F:
+def power_w(tdp_w: F | float, idle_fraction: F, busy_fraction: F, utilisation: F) -> F:
     """Board power between idle and its busy draw, linear in utilisation.
 
     The linear power-utilisation model of Fan, Weber & Barroso 2007 ("Power
@@ -139,12 +139,24 @@ def decode_s_per_request(output_tokens: F, step_s: F, batch: F) -> F:
     return output_tokens * step_s / batch
 
 
+def static_batch_steps_factor(batch: F, static: F) -> F:
+    """Decode steps of a batch per mean output length: 1, or ``H_B`` for a static batch.
+
+    A static batch decodes until its longest response ends. For exponentially
+    distributed lengths the expected maximum of ``B`` of them is the mean times
+    the harmonic number ``H_B = ln B + gamma + 1/(2B) - 1/(12B^2) + ...``
+    (order statistics of exponentials, Renyi 1953). ``static`` is 0 or 1.
+    """
+    harmonic = np.log(batch) + 0.5772156649 + 0.5 / batch - 1.0 / (12.0 * batch * batch)
+    return 1.0 + static * (np.maximum(harmonic, 1.0) - 1.0)  # type: ignore[no-any-return]
+
+
 def energy_j(count: int, power_w: F, seconds: F) -> F:
     """Energy of ``count`` accelerators (or their hosts) at ``power_w`` each for ``seconds``."""
     return count * power_w * seconds
 
 
-def prefill_s(flops: F, count: int, peak_flops: float, compute_efficiency: F) -> F:
+def prefill_s(flops: F, count: int, peak_flops: F | float, compute_efficiency: F) -> F:
     """Time to prefill one request's input tokens on ``count`` accelerators."""
     return flops / (count * peak_flops * compute_efficiency)
 

@@ -49,7 +49,7 @@ def training_flops(params_active: F, tokens: F) -> F:
     return 6.0 * params_active * tokens
 
 
-def accelerator_seconds_from_flops(flops: F, peak_flops: float, mfu: F) -> F:
+def accelerator_seconds_from_flops(flops: F, peak_flops: F | float, mfu: F) -> F:
     """Accelerator-seconds to deliver ``flops`` at a model-FLOP utilisation.
 
     Args:
@@ -63,12 +63,12 @@ def accelerator_seconds_from_flops(flops: F, peak_flops: float, mfu: F) -> F:
     return flops / (peak_flops * mfu)
 
 
-def accelerator_energy_j(accelerator_s: F, tdp_w: float, power_fraction: F) -> F:
+def accelerator_energy_j(accelerator_s: F, tdp_w: F | float, power_fraction: F) -> F:
     """Energy of the accelerators alone: seconds x TDP x average-power fraction, in J."""
     return accelerator_s * tdp_w * power_fraction
 
 
-def host_energy_j(accelerator_s: F, tdp_w: float, host_fraction: F) -> F:
+def host_energy_j(accelerator_s: F, tdp_w: F | float, host_fraction: F) -> F:
     """Energy of the host share (CPU, DRAM, network, fans) per accelerator-second, in J.
 
     The host draw is expressed as a fraction of the accelerator's TDP.

@@ -11,7 +11,7 @@ model-FLOP utilisation drives this range".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -115,18 +115,56 @@ def sensitivity(samples: Mapping[str, Array], output: Array) -> list[tuple[str, 
         r[order] = np.arange(len(x))
         return r
 
-    # A subsample ranks inputs just as well and keeps 10^6-sample runs fast.
+    # A strided subsample ranks inputs just as well and keeps 10^6-sample runs fast (a
+    # stride, not a prefix: mixture draws come in blocks, one per component).
     limit = 20_000
-    output = output[:limit]
+    stride = max(1, len(output) // limit)
+    output = output[::stride][:limit]
     out_rank = ranks(output)
     scores: dict[str, float] = {}
     if len(output) < 3:
         return []
     for name, drawn in samples.items():
-        values = drawn[:limit]
+        values = drawn[::stride][:limit]
         if np.ptp(values) == 0:
             continue
         rho = float(np.corrcoef(ranks(values), out_rank)[0, 1])
         scores[name] = rho * rho
     total = sum(scores.values()) or 1.0
     return sorted(((k, v / total) for k, v in scores.items()), key=lambda kv: -kv[1])
+
+
+def sample_mixture(
+    components: Sequence[Mapping[str, Input]],
+    weights: Sequence[float],
+    n: int,
+    seed: int = DEFAULT_SEED,
+) -> tuple[dict[str, Array], Array]:
+    """Draw ``n`` samples from a mixture: each sample picks a component by weight.
+
+    Every component sets the same inputs. Returns the draws and each sample's
+    component index. ``n == 1`` is the point estimate: the heaviest component's
+    central values.
+    """
+    import numpy as np
+
+    names = list(components[0])
+    if len(components) == 1:
+        return sample(components[0], n, seed), np.zeros(n)
+    if n == 1:
+        heaviest = int(np.argmax(weights))
+        return sample(components[heaviest], 1, seed), np.array([float(heaviest)])
+    rng = np.random.default_rng(seed)
+    p = np.asarray(weights, dtype=float)
+    counts = rng.multinomial(n, p / p.sum())
+    # Contiguous blocks, one per component: every other input is drawn independently of
+    # position, so block order biases nothing (sensitivity() subsamples with a stride).
+    blocks = []
+    for index, component in enumerate(components):
+        if counts[index]:
+            # sample() reads n == 1 as "point estimate": draw at least two, keep what is needed.
+            drawn = sample(component, max(int(counts[index]), 2), int(rng.integers(2**62)))
+            blocks.append({name: drawn[name][: counts[index]] for name in names})
+    out = {name: np.concatenate([block[name] for block in blocks]) for name in names}
+    which = np.repeat(np.arange(len(components)), counts)
+    return out, which.astype(float)

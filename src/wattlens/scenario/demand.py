@@ -126,6 +126,7 @@ def model_inputs(ctx: Context, r: RequestClass, spec: Scenario) -> InferenceInpu
         count=count,
         batch=model_value(_batch(r, spec)),
         precision=precision,
+        stack=r.stack,
         boundary="server",
         pue=1.0,
         samples=ctx.samples,

@@ -39,6 +39,7 @@ def inference_form(
     count: str | None = None,
     batch: str | None = None,
     precision: str | None = None,
+    stack: Annotated[str | None, Query(description="Serving stack (default unknown).")] = None,
     boundary: str | None = None,
     pue: Annotated[str | None, Query(description="X or LOW:HIGH.")] = None,
     location: str | None = None,
