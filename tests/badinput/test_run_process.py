@@ -134,7 +134,9 @@ def test_sigint_soon_after_the_start_gives_no_traceback(delay_s: float) -> None:
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
-    assert proc.returncode == 130, err
+    # 130 once wattlens runs; on a loaded machine the signal may land while the interpreter
+    # itself is still starting, before any handler exists, and then it ends the process.
+    assert proc.returncode in (130, -signal.SIGINT), err
 
 
 def test_an_unwritable_output_path_fails_before_running(tmp_path: Path) -> None:
