@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest browser bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wattlens needs Python >= 3.11; set PYTHON=python3.11")'
@@ -42,7 +42,18 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch
+# The dashboard's browser tests drive Debian's chromium; a fresh machine has none, so it is
+# installed here (as root, or through sudo). Without it the tests fail, unless
+# WATTLENS_SKIP_BROWSER=1 says to skip them.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$WATTLENS_SKIP_BROWSER" != "1" ]; then \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ]; then sudo="sudo"; fi; \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; } \
+	  || { echo "error: could not install chromium (apt-get install chromium), which the browser tests need; set WATTLENS_SKIP_BROWSER=1 to skip them" >&2; exit 1; }; \
+	fi
+
+pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

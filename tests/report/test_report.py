@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -192,7 +193,10 @@ def test_report_estimate_commands(tmp_path: Path) -> None:
     assert "accelerator-hours" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(not HAS_CHROMIUM, reason="PNG export needs Chromium (apt-get install chromium)")
+@pytest.mark.skipif(
+    not HAS_CHROMIUM and os.environ.get("WATTLENS_SKIP_BROWSER") == "1",
+    reason="WATTLENS_SKIP_BROWSER=1 and no Chromium: PNG export not tested",
+)
 def test_report_png_export(seeded: Seeded, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         _app(),
