@@ -60,6 +60,22 @@ def _schema(path: Path) -> list[tuple[str, str, str | None]]:
     return sorted(rows, key=lambda r: (r[0], r[1]))
 
 
+#: The indexes revision 0002 adds: one per column the runs list sorts by, and the
+#: timeline's (run, point) index.
+SORT_INDEXES = {
+    "ix_runs_duration_s",
+    "ix_runs_energy_j",
+    "ix_runs_co2e_g",
+    "ix_runs_avg_power_w",
+    "ix_runs_status",
+    "ix_timeline_run_id_seq",
+}
+
+
+def _index_rows(path: Path) -> list[tuple[str, str, str | None]]:
+    return [row for row in _schema(path) if row[0] == "index"]
+
+
 def _versions(path: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return [r[0] for r in conn.execute("SELECT version_num FROM schema_version")]
@@ -112,24 +128,117 @@ def test_old_store_runs_read_back_with_identical_values(old_store: Path) -> None
     assert summaries[OLD_IDS[1]]["location"] == "FR"
 
 
-def test_upgrade_adds_only_the_version_table(old_store: Path) -> None:
+def test_upgrade_adds_the_version_table_indexes_and_columns(old_store: Path) -> None:
     before = _schema(old_store)
     with Store(_url(old_store)) as store:
         store.count()
-    added = [row for row in _schema(old_store) if row not in before]
+    after = _schema(old_store)
+    added = [row for row in after if row not in before]
     assert {name for _kind, name, _sql in added} == {
         "schema_version",
         "sqlite_autoindex_schema_version_1",
+        *SORT_INDEXES,
+        "runs",  # + timeline_row_count
+        "timeline",  # + the running totals
     }
-    assert all(row in _schema(old_store) for row in before)
+    assert all(row in after for row in before if row[0] == "index")
+    tables = {name: sql or "" for kind, name, sql in after if kind == "table"}
+    assert "timeline_row_count INTEGER" in tables["runs"]
+    assert "cum_power_w FLOAT" in tables["timeline"]
 
 
-def test_new_store_has_exactly_the_schema_of_release_0_1_0(tmp_path: Path) -> None:
+def test_new_store_has_the_schema_of_an_upgraded_0_1_0_store(
+    tmp_path: Path, old_store: Path
+) -> None:
     path = tmp_path / "new.sqlite"
     with Store(_url(path)) as store:
         assert store.schema_version == SCHEMA_VERSION
-    new = [row for row in _schema(path) if "schema_version" not in row[1]]
-    assert new == _schema(OLD_DB)
+    with Store(_url(old_store)) as store:
+        store.count()
+    assert _schema(path) == _schema(old_store)
+    assert all(row in _schema(path) for row in _index_rows(OLD_DB))
+
+
+def test_upgraded_timeline_totals_reduce_as_the_points_do(old_store: Path) -> None:
+    from wattlens.store import timeline as timeline_sql
+
+    with Store(_url(old_store)) as store:
+        full = store.get(OLD_IDS[1]).timeline
+        assert full is not None
+        assert len(full) == 6
+        n, reduced = store.counted_timeline(OLD_IDS[1], max_points=3)
+    assert n == 6
+    assert len(reduced) == 3
+    for b, point in enumerate(reduced):
+        pair = full[2 * b : 2 * b + 2]
+        assert point.t_s == pytest.approx((pair[0].t_s + pair[1].t_s) / 2)
+        for component, power in point.power_w.items():
+            assert power == pytest.approx(sum(p.power_w[component] for p in pair) / 2)
+    from sqlalchemy import create_engine
+
+    engine = create_engine(_url(old_store))
+    try:
+        with engine.connect() as conn:
+            assert timeline_sql.reduced_from_totals(conn, OLD_IDS[1], 3) == (n, reduced)
+    finally:
+        engine.dispose()
+
+
+def _at_revision_0001(path: Path) -> None:
+    """Migrate the 0.1.0 file at ``path`` to revision 0001 only (a store of the previous
+    release that had migrations)."""
+    from sqlalchemy import create_engine
+
+    from wattlens.store.migrate import upgrade
+
+    engine = create_engine(_url(path))
+    try:
+        upgrade(engine, where=str(path), revision="0001")
+    finally:
+        engine.dispose()
+    assert _versions(path) == ["0001"]
+
+
+def test_store_at_revision_0001_gets_the_sort_indexes(old_store: Path) -> None:
+    _at_revision_0001(old_store)
+    assert not SORT_INDEXES & {name for _k, name, _s in _schema(old_store)}
+    with Store(_url(old_store)) as store:
+        assert store.schema_version == "0002"
+        energies = [r["energy_j"] for r in store.list_runs(sort="energy_j", order="desc")]
+    assert energies == sorted(energies, reverse=True)
+    assert {name for _k, name, _s in _schema(old_store)} >= SORT_INDEXES
+    assert _versions(old_store) == ["0002"]
+
+
+def test_fast_save_declines_a_0001_store_then_writes_once_it_is_migrated(
+    old_store: Path,
+) -> None:
+    """`wattlens run` writes with sqlite3 only into a store at the revision it knows."""
+    _at_revision_0001(old_store)
+    url = _url(old_store)
+    first = make_measurement("after-0001", timeline_points=3)
+    assert save_sqlite_fast(first, url) is False
+    assert _versions(old_store) == ["0001"]
+    save(first, url)  # through Store: migrated to 0002, then saved
+    assert _versions(old_store) == ["0002"]
+    second = make_measurement("fast-0002", timeline_points=3)
+    assert save_sqlite_fast(second, url) is True
+    with Store(url) as store:
+        assert store.count() == 5
+        assert store.get("fast-0002").to_dict() == second.to_dict()
+
+
+def test_read_only_store_at_revision_0001_stays_readable(old_store: Path) -> None:
+    _at_revision_0001(old_store)
+    old_store.chmod(0o444)
+    try:
+        with Store(f"sqlite:///file:{old_store}?mode=ro&uri=true") as store:
+            assert store.count() == 3
+            by_energy = store.list_runs(sort="energy_j", order="asc")
+    finally:
+        old_store.chmod(0o644)
+    assert [r["energy_j"] for r in by_energy] == sorted(r["energy_j"] for r in by_energy)
+    assert _versions(old_store) == ["0001"]
 
 
 def test_tables_module_matches_the_migrated_schema(tmp_path: Path) -> None:
@@ -343,7 +452,10 @@ def test_revision_0001_downgrades_to_nothing_and_upgrades_again(tmp_path: Path) 
     with Store(_url(path)) as store:
         assert store.count() == 0
         assert store.schema_version == SCHEMA_VERSION
-    assert [row for row in _schema(path) if "schema_version" not in row[1]] == _schema(OLD_DB)
+    fresh = tmp_path / "fresh.sqlite"
+    with Store(_url(fresh)) as store:
+        store.count()
+    assert _schema(path) == _schema(fresh)
 
 
 def test_a_new_revision_follows_the_head(tmp_path: Path) -> None:
@@ -353,10 +465,10 @@ def test_a_new_revision_follows_the_head(tmp_path: Path) -> None:
 
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    made = new_revision("add runs.tags", "0002", script_location=copy)
-    assert made == copy / "versions" / "v0002_add_runs_tags.py"
+    made = new_revision("add runs.tags", "0003", script_location=copy)
+    assert made == copy / "versions" / "v0003_add_runs_tags.py"
     text = made.read_text(encoding="utf-8")
-    assert "revision = '0002'" in text
-    assert "down_revision: str | None = '0001'" in text
+    assert "revision = '0003'" in text
+    assert "down_revision: str | None = '0002'" in text
     script = ScriptDirectory.from_config(alembic_config(copy))
-    assert script.get_heads() == ["0002"]
+    assert script.get_heads() == ["0003"]

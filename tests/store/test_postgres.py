@@ -126,11 +126,12 @@ def test_store_of_release_0_1_0_is_upgraded_and_reads_the_same(own_schema: str) 
     fixture, read back after the upgrade exactly as 0.1.0 exported them."""
     import sqlite3
 
-    from sqlalchemy import create_engine, insert
+    from sqlalchemy import MetaData, Table, create_engine, insert, text
 
     from tests.store.test_migrations import DATA, OLD_IDS, _subset_equal, open_fixture
     from wattlens.store import SCHEMA_VERSION
-    from wattlens.store.tables import metadata, runs, timeline
+    from wattlens.store.config import VERSION_TABLE
+    from wattlens.store.migrate import upgrade
 
     with contextlib.closing(open_fixture()) as source:
         source.row_factory = sqlite3.Row
@@ -138,8 +139,13 @@ def test_store_of_release_0_1_0_is_upgraded_and_reads_the_same(own_schema: str) 
         point_rows = [dict(r) for r in source.execute("SELECT * FROM timeline")]
     engine = create_engine(own_schema)
     try:
+        # 0.1.0's tables are revision 0001's; 0.1.0 kept no version table.
+        upgrade(engine, where=own_schema, revision="0001")
         with engine.begin() as conn:
-            metadata.create_all(conn)  # what 0.1.0 did on first use
+            conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+            old = MetaData()
+            runs = Table("runs", old, autoload_with=conn)
+            timeline = Table("timeline", old, autoload_with=conn)
             conn.execute(insert(runs), run_rows)
             conn.execute(insert(timeline), point_rows)
     finally:

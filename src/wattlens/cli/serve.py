@@ -41,6 +41,22 @@ def serve(
             "'Authorization: Bearer T' or ?token=T).",
         ),
     ] = None,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout",
+            min=0.1,
+            max=3600,
+            help="Seconds a client has to send a whole request (headers and body); "
+            "a slower connection is closed.",
+        ),
+    ] = 10.0,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            "--keep-alive", min=1, max=3600, help="Seconds an idle connection stays open."
+        ),
+    ] = 5,
 ) -> None:
     """Serve the dashboard: runs (list, run page, compare), estimate forms, the catalog,
     and a read-only JSON API under /api (OpenAPI document at /api/openapi.json).
@@ -49,6 +65,10 @@ def serve(
     directory) and needs no internet: plotly.js is served from the installed
     plotly package. It binds 127.0.0.1 unless told otherwise; binding any other
     address requires --token (or WATTLENS_TOKEN).
+
+    A client must send each request within --request-timeout seconds and an
+    idle connection is closed after --keep-alive seconds, so that connections
+    left half-open cannot use up the server's file descriptors.
 
     Example: wattlens serve --port 8080, then open http://127.0.0.1:8080/
     """
@@ -63,7 +83,12 @@ def serve(
     try:
         import uvicorn
 
-        from wattlens.web.app import LOOPBACK_HOSTS, create_app
+        from wattlens.web.app import (
+            LOOPBACK_HOSTS,
+            MAX_HEADER_BYTES,
+            create_app,
+            timed_h11_protocol,
+        )
     except ImportError as exc:
         raise WattlensError(
             f"the dashboard needs the web extra ({exc.name} is missing)", hint=_WEB_HINT
@@ -78,7 +103,16 @@ def serve(
         err=True,
     )  # fmt: skip
     try:
-        uvicorn.run(app, host=host.strip("[]"), port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            app,
+            host=host.strip("[]"),
+            port=port,
+            log_level="info",
+            access_log=False,
+            http=timed_h11_protocol(request_timeout),
+            timeout_keep_alive=keep_alive,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        )
     except OSError as exc:
         raise WattlensError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",

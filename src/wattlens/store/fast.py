@@ -150,8 +150,8 @@ def _write(conn: sqlite3.Connection, measurement: Measurement) -> None:
         conn.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", row)
         if points:
             conn.executemany(
-                "INSERT INTO timeline (run_id, seq, t_s, component, power_w) "
-                "VALUES (:run_id, :seq, :t_s, :component, :power_w)",
+                f"INSERT INTO timeline ({', '.join(points[0])}) "
+                f"VALUES ({', '.join(':' + c for c in points[0])})",
                 points,
             )
         conn.execute("COMMIT")

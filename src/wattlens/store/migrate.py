@@ -64,13 +64,14 @@ def ensure_current(engine: Engine, *, where: str) -> None:
         found = current_versions(conn)
         if found == (SCHEMA_VERSION,):
             return
-        legacy = not found and {"runs", "timeline"} <= set(inspect(conn).get_table_names())
+        # Release 0.1.0 (no version table) or an older revision: the tables are there.
+        older = {"runs", "timeline"} <= set(inspect(conn).get_table_names())
     try:
         upgrade(engine, where=where)
     except OperationalError as exc:
-        # A 0.1.0 store that may not be written (a read-only file) has the tables of
-        # revision 0001 as they are: it stays readable, and a write fails as it should.
-        if not (legacy and "readonly" in str(exc).replace(" ", "").lower()):
+        # An older store that may not be written (a read-only file) keeps the tables it
+        # has (later revisions only add indexes): it stays readable, a write fails as it should.
+        if not (older and "readonly" in str(exc).replace(" ", "").lower()):
             raise
 
 

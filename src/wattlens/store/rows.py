@@ -142,22 +142,40 @@ def run_row(m: Measurement) -> dict[str, Any]:
         **_impact_columns(result.get("impacts"), m.location),
         "host": json.dumps(m.host, sort_keys=True, default=str),
         "result": json.dumps(result, default=str),
+        # How many rows timeline_rows writes: checked before reading the running totals.
+        "timeline_row_count": sum(len(p.power_w) for p in m.timeline or ()),
     }
 
 
 def timeline_rows(m: Measurement) -> list[dict[str, Any]]:
-    """The ``timeline`` rows of a measurement: one per (point, component)."""
-    return [
-        {
-            "run_id": m.run_id,
-            "seq": seq,
-            "t_s": float(point.t_s),
-            "component": component,
-            "power_w": float(power_w),
-        }
-        for seq, point in enumerate(m.timeline or ())
-        for component, power_w in point.power_w.items()
-    ]
+    """The ``timeline`` rows of a measurement: one per (point, component).
+
+    Each row also carries its component's running totals up to and including it
+    (``cum_power_w``, ``cum_t_s``, ``cum_n``): the mean over any span of points is
+    then a difference of two rows, which lets :meth:`Store.timeline` reduce a long
+    timeline by reading one row per bucket instead of every row.
+    """
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, tuple[float, float, int]] = {}
+    for seq, point in enumerate(m.timeline or ()):
+        t_s = float(point.t_s)
+        for component, power_w in point.power_w.items():
+            power, times, count = totals.get(component, (0.0, 0.0, 0))
+            power, times, count = power + float(power_w), times + t_s, count + 1
+            totals[component] = (power, times, count)
+            rows.append(
+                {
+                    "run_id": m.run_id,
+                    "seq": seq,
+                    "t_s": t_s,
+                    "component": component,
+                    "power_w": float(power_w),
+                    "cum_power_w": power,
+                    "cum_t_s": times,
+                    "cum_n": count,
+                }
+            )
+    return rows
 
 
 def summary(mapping: Mapping[Any, Any]) -> dict[str, Any]:

@@ -26,7 +26,10 @@ from wattlens.store.database import Database
 from wattlens.store.errors import AmbiguousRunIdError, RunNotFoundError
 from wattlens.store.rows import EXPORT_COLUMNS, normalize_time, run_row, summary, timeline_rows
 
-__all__ = ["Store"]
+__all__ = ["SORT_COLUMNS", "Store"]
+
+#: Columns :meth:`Store.list_runs` sorts by (each has an index, see ``tables.py``).
+SORT_COLUMNS = ("started_at", "name", "duration_s", "energy_j", "co2e_g", "avg_power_w", "status")
 
 
 def _filters(name: str | None, since: str | datetime | None) -> list[Any]:
@@ -278,19 +281,30 @@ class Store:
             AmbiguousRunIdError: The prefix matches several runs.
             StoreError: The store cannot be read.
         """
+        return self.counted_timeline(run_id, max_points=max_points)[1]
+
+    def counted_timeline(
+        self, run_id: str, *, max_points: int | None = None
+    ) -> tuple[int, list[TimelinePoint]]:
+        """(:meth:`timeline_count`, :meth:`timeline`) of a run, counted once, in one read."""
         if max_points is not None and max_points < 1:
             raise ValueError("max_points must be at least 1")
         full_id = self.resolve(run_id)
 
-        def read(conn: Connection) -> list[TimelinePoint]:
+        def read(conn: Connection) -> tuple[int, list[TimelinePoint]]:
+            # A read-only store may predate the running totals (revision 0002).
+            if max_points is not None and not self.read_only:
+                fast = timeline_sql.reduced_from_totals(conn, full_id, max_points)
+                if fast is not None:
+                    return fast
             n, first, last = timeline_sql.extent(conn, full_id)
             if n == 0:
-                return []
+                return 0, []
             bucket = 1 if max_points is None else max(1, math.ceil(n / max_points))
             if bucket == 1:
-                return timeline_sql.points(conn, full_id)
+                return n, timeline_sql.points(conn, full_id)
             dense = first == 0 and last == n - 1
-            return timeline_sql.bucket_means(conn, full_id, n, bucket, dense=dense)
+            return n, timeline_sql.bucket_means(conn, full_id, n, bucket, dense=dense)
 
         return self._db.read("read a timeline", read)
 
@@ -300,7 +314,9 @@ class Store:
         offset: int = 0,
         name: str | None = None,
         since: str | datetime | None = None,
-        order: Literal["newest", "oldest"] = "newest",
+        *,
+        order: Literal["newest", "oldest", "desc", "asc"] = "newest",
+        sort: str = "started_at",
     ) -> list[dict[str, Any]]:
         """Summaries of stored runs, newest first by default.
 
@@ -310,7 +326,10 @@ class Store:
             name: Only runs with this name; ``*`` and ``?`` make it a glob pattern.
             since: Only runs started at or after this instant (ISO 8601 or
                 datetime; naive means UTC).
-            order: ``"newest"`` or ``"oldest"`` first, by start time.
+            order: ``"newest"`` (or ``"desc"``) or ``"oldest"`` (``"asc"``) first.
+            sort: The column to sort by, one of :data:`SORT_COLUMNS`; runs without
+                a value come last either way, ties go by run id. The database
+                sorts and pages (every sortable column has an index).
 
         Returns:
             One dict per run with the keys of :data:`EXPORT_COLUMNS`: times are
@@ -320,14 +339,19 @@ class Store:
         Raises:
             StoreError: The store cannot be read.
         """
-        if order not in ("newest", "oldest"):
+        if order not in ("newest", "oldest", "desc", "asc"):
             raise UsageError(f"unknown order {order!r}", hint="use 'newest' or 'oldest'")
+        if sort not in SORT_COLUMNS:
+            raise UsageError(
+                f"cannot sort runs by {sort!r}", hint="sort by " + ", ".join(SORT_COLUMNS)
+            )
         c = tables.runs.c
         query = select(*(c[col] for col in EXPORT_COLUMNS)).where(*_filters(name, since))
-        if order == "newest":
-            query = query.order_by(c.started_at.desc(), c.run_id.desc())
-        else:
-            query = query.order_by(c.started_at.asc(), c.run_id.asc())
+        descending = order in ("newest", "desc")
+        key = c[sort].desc() if descending else c[sort].asc()
+        if c[sort].nullable:
+            key = key.nulls_last()
+        query = query.order_by(key, c.run_id.desc() if descending else c.run_id.asc())
         if limit is not None:
             query = query.limit(limit)
         if offset:

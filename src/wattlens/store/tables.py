@@ -7,9 +7,10 @@
 - ``timeline``: one row per (point, component) of the power timeline.
 
 These definitions are what the code reads and writes; the database gets them
-from the migrations in ``migrations/versions`` (revision ``0001`` creates
-exactly these tables). A change here needs a new revision, and a test checks
-that the two agree.
+from the migrations in ``migrations/versions`` (revision ``0001`` creates the
+tables of release 0.1.0, ``0002`` adds the sort indexes and the timeline's
+running totals). A change here needs a
+new revision, and a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -45,8 +46,15 @@ runs = Table(
     Column("cost_currency", String(16)),
     Column("host", Text),  # JSON object
     Column("result", Text, nullable=False),  # Measurement.to_dict() without timeline
+    Column("timeline_row_count", Integer),  # revision 0002: rows in ``timeline`` (null before)
     Index("ix_runs_started_at", "started_at"),
     Index("ix_runs_name", "name"),
+    # Revision 0002: one index per sortable column, the run id breaking ties.
+    Index("ix_runs_duration_s", "duration_s", "run_id"),
+    Index("ix_runs_energy_j", "energy_j", "run_id"),
+    Index("ix_runs_co2e_g", "co2e_g", "run_id"),
+    Index("ix_runs_avg_power_w", "avg_power_w", "run_id"),
+    Index("ix_runs_status", "status", "run_id"),
 )
 
 timeline = Table(
@@ -58,5 +66,10 @@ timeline = Table(
     Column("t_s", Float, nullable=False),
     Column("component", String(128), nullable=False),
     Column("power_w", Float, nullable=False),
+    # Revision 0002: the component's running totals up to this row (see rows.timeline_rows).
+    Column("cum_power_w", Float),
+    Column("cum_t_s", Float),
+    Column("cum_n", Integer),
     Index("ix_timeline_run_id", "run_id"),
+    Index("ix_timeline_run_id_seq", "run_id", "seq"),
 )

@@ -9,12 +9,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from wattlens.measurement import TimelinePoint
-from wattlens.store.tables import timeline
+from wattlens.store.tables import runs, timeline
 
-__all__ = ["bucket_means", "extent", "points"]
+__all__ = ["bucket_means", "extent", "points", "reduced_from_totals"]
 
 
 def points(conn: Connection, run_id: str) -> list[TimelinePoint]:
@@ -42,6 +42,63 @@ def extent(conn: Connection, run_id: str) -> tuple[int, int, int]:
         )
     ).one()
     return int(n or 0), int(first or 0), int(last or 0)
+
+
+def reduced_from_totals(
+    conn: Connection, run_id: str, max_points: int
+) -> tuple[int, list[TimelinePoint]] | None:
+    """(points, bucket means) of a timeline from its running totals; None where they cannot serve.
+
+    They serve a timeline whose points are numbered 0..n-1 with every component
+    at every point (as the meter records them) and whose rows carry the totals
+    (saved at revision 0002 or later). Then a bucket's mean is the difference of
+    the totals at its last point and at the previous bucket's last point,
+    divided by its size: one indexed row per bucket and component is read,
+    whatever the length, and the result equals :func:`bucket_means`.
+    """
+    t = timeline.c
+    rows = conn.execute(
+        select(runs.c.timeline_row_count).where(runs.c.run_id == run_id)
+    ).scalar_one_or_none()
+    # Two queries: SQLite reads a lone min() or max() from the index, both at once by a scan.
+    first = conn.execute(select(func.min(t.seq)).where(t.run_id == run_id)).scalar()
+    last = conn.execute(select(func.max(t.seq)).where(t.run_id == run_id)).scalar()
+    if rows is None or last is None or first != 0:
+        return None
+    n = int(last) + 1
+    tail = conn.execute(
+        select(t.component, t.cum_n, t.id).where(t.run_id == run_id, t.seq == last)
+    ).all()
+    if not tail or int(rows) != n * len(tail) or any(cum_n != n for _c, cum_n, _i in tail):
+        return None  # a component missing at some point, or totals not stored
+    bucket = max(1, math.ceil(n / max_points))
+    ends = sorted({min(n, (b + 1) * bucket) - 1 for b in range(math.ceil(n / bucket))})
+    found = conn.execute(
+        select(t.seq, t.component, t.cum_power_w, t.cum_t_s, t.id)
+        .where(t.run_id == run_id, t.seq.in_(bindparam("ends", expanding=True)))
+        .order_by(t.seq, t.id),
+        {"ends": ends},
+    ).all()
+    components = [c for c, _n, _i in sorted(tail, key=lambda r: r[2])]
+    totals: dict[tuple[int, str], tuple[float, float]] = {}
+    for seq, component, cum_power, cum_t, _id in found:
+        if cum_power is None or cum_t is None:
+            return None
+        totals[int(seq), component] = (float(cum_power), float(cum_t))
+    if len(totals) != len(ends) * len(components):
+        return None
+    out: list[TimelinePoint] = []
+    previous_end = -1
+    before = dict.fromkeys(components, (0.0, 0.0))
+    for end in ends:
+        size = end - previous_end
+        now = {c: totals[end, c] for c in components}
+        t_mean = (now[components[0]][1] - before[components[0]][1]) / size
+        out.append(
+            TimelinePoint(t_mean, {c: (now[c][0] - before[c][0]) / size for c in components})
+        )
+        before, previous_end = now, end
+    return n, out
 
 
 def bucket_means(

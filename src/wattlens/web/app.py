@@ -18,7 +18,11 @@ Routes receive the store, the catalog and the example scenarios through
 Security (:mod:`wattlens.web.security`): with a ``token`` every request (pages,
 API, static files) must carry it as ``Authorization: Bearer T``, ``?token=T`` or
 the cookie the server sets after a ``?token=`` visit (``HttpOnly``,
-``SameSite=Strict``); every route is read-only: all are GET but ``POST
+``SameSite=Strict``); a loopback server answers to loopback names and addresses
+only; a request another site's page makes (``Sec-Fetch-Site: cross-site`` or
+``same-site``) is refused with 403 unless it is a click on a link to a page; at
+most 2 scenario runs compute at once (a third gets 429 and ``Retry-After``);
+every route is read-only: all are GET but ``POST
 /api/scenarios/run``, which computes and stores nothing, and takes only
 ``application/json`` (so a cross-site form cannot send it) of a bounded size.
 Errors answer with the CLI's message and hint (JSON under ``/api``, a page
@@ -43,8 +47,9 @@ from wattlens.web.errors import install_error_handlers
 from wattlens.web.html import page_templates
 from wattlens.web.routers import catalog, estimates, pages, runs, scenarios, static
 from wattlens.web.security import LOOPBACK_HOSTS, install_guard
+from wattlens.web.timeouts import MAX_HEADER_BYTES, timed_h11_protocol
 
-__all__ = ["LOOPBACK_HOSTS", "create_app"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_HEADER_BYTES", "create_app", "timed_h11_protocol"]
 
 _DESCRIPTION = (
     "Runs, estimates, scenarios and the catalog of wattlens, read-only. Every quantity is an "

@@ -39,7 +39,7 @@ ExamplesDep = Annotated[dict[str, services.Example], Depends(get_examples)]
 def run_list(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=services.MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=services.MAX_OFFSET)] = 0,
     sort: Annotated[
         Literal["started_at", "name", "duration_s", "energy_j", "co2e_g", "avg_power_w", "status"],
         Query(description="Column to sort by."),

@@ -17,8 +17,18 @@ from wattlens.web.html import error_response
 log = logging.getLogger("wattlens.web")
 
 
+class ServerBusyError(UsageError):
+    """The server is doing as much of this work as it allows at once (HTTP 429)."""
+
+    def __init__(self, message: str, *, hint: str, retry_after_s: int) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s
+
+
 def status_of(exc: WattlensError) -> int:
     """The HTTP status of a wattlens error."""
+    if isinstance(exc, ServerBusyError):
+        return 429
     if isinstance(exc, RunNotFoundError | services.ExampleNotFoundError):
         return 404
     if isinstance(exc, services.PayloadTooLargeError):
@@ -41,7 +51,10 @@ def validation_message(exc: RequestValidationError) -> str:
 
 async def _wattlens_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WattlensError)
-    return error_response(request, status_of(exc), exc.message, exc.hint)
+    response = error_response(request, status_of(exc), exc.message, exc.hint)
+    if isinstance(exc, ServerBusyError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

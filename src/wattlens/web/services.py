@@ -34,6 +34,8 @@ log = logging.getLogger("wattlens.web")
 #: Columns the runs list can be sorted by (store summary keys).
 SORT_KEYS = ("started_at", "name", "duration_s", "energy_j", "co2e_g", "avg_power_w", "status")
 MAX_LIMIT = 1_000
+#: The largest offset of a runs page (a database's 64-bit integers hold it).
+MAX_OFFSET = 2**53
 MAX_SAMPLES = 200_000
 MAX_COMPARE = 10
 
@@ -43,7 +45,7 @@ TRAINING_FIELDS = (
 )  # fmt: skip
 INFERENCE_FIELDS = (
     "model", "params", "active_params", "output_tokens", "input_tokens", "accelerator", "count",
-    "batch", "precision", "boundary", "pue", "location", "samples", "seed",
+    "batch", "precision", "stack", "boundary", "pue", "location", "samples", "seed",
 )  # fmt: skip
 
 
@@ -60,8 +62,8 @@ def list_runs(
 ) -> dict[str, Any]:
     """A page of run summaries (the records of ``wattlens runs ls --json``), sorted.
 
-    Sorting by start time pages in the database; any other column sorts every
-    matching summary (unknown values last).
+    The database sorts and pages by any of :data:`SORT_KEYS` (unknown values last,
+    ties by run id).
     """
     from wattlens.quantity import parse_since
 
@@ -71,25 +73,16 @@ def list_runs(
         raise UsageError(f"unknown order {order!r}", hint="use asc or desc")
     if not 1 <= limit <= MAX_LIMIT:
         raise UsageError(f"limit must be 1 to {MAX_LIMIT}, got {limit}", hint="page with offset")
-    if offset < 0:
-        raise UsageError(f"offset must be 0 or more, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise UsageError(
+            f"offset must be 0 to {MAX_OFFSET:,}, got {offset}", hint="page with offset"
+        )
     name = name or None
     since_value = parse_since(since or None)
     total = store.count(name=name, since=since_value)
-    if sort == "started_at":
-        runs = store.list_runs(
-            limit=limit,
-            offset=offset,
-            name=name,
-            since=since_value,
-            order="newest" if order == "desc" else "oldest",
-        )
-    else:
-        everything = store.list_runs(name=name, since=since_value, order="newest")
-        known = [r for r in everything if r[sort] is not None]
-        unknown = [r for r in everything if r[sort] is None]
-        known.sort(key=lambda r: r[sort], reverse=order == "desc")
-        runs = (known + unknown)[offset : offset + limit]
+    runs = store.list_runs(
+        limit=limit, offset=offset, name=name, since=since_value, order=order, sort=sort
+    )
     return {
         "count": total,
         "shown": len(runs),
@@ -121,8 +114,8 @@ def run_timeline(store: Store, run_id: str, max_points: int) -> tuple[Measuremen
     from wattlens.report.views.run import downsample_timeline
 
     m = store.get(run_id, timeline=False)
-    source_points = store.timeline_count(m.run_id)
-    series = downsample_timeline(store.timeline(m.run_id, max_points=max_points), max_points)
+    source_points, reduced = store.counted_timeline(m.run_id, max_points=max_points)
+    series = downsample_timeline(reduced, max_points)
     if source_points:
         series["source_points"] = source_points
         series["bucket_size"] = max(1, math.ceil(source_points / max_points))
@@ -290,7 +283,7 @@ _TRAINING_FIELDS = ("accelerator", "accelerator_hours", "days", "params", "token
                     "active_params", "model", "mfu", "precision", "boundary", "pue",
                     "location")  # fmt: skip
 _INFERENCE_FIELDS = ("output_tokens", "accelerator", "model", "params", "active_params",
-                     "input_tokens", "batch", "precision", "boundary", "pue",
+                     "input_tokens", "batch", "precision", "stack", "boundary", "pue",
                      "location")  # fmt: skip
 
 
@@ -354,7 +347,7 @@ def load_examples(directory: Path | None = None) -> dict[str, Example]:
 
     Read once at startup; an unreadable or invalid file is left out (and logged).
     """
-    import yaml
+    from wattlens.safe_yaml import YamlInputError, compose, read_text
 
     directory = EXAMPLES_DIR if directory is None else directory
     examples: dict[str, Example] = {}
@@ -362,9 +355,9 @@ def load_examples(directory: Path | None = None) -> dict[str, Example]:
         return examples
     for path in sorted(directory.glob("*.yaml")):
         try:
-            text = path.read_text(encoding="utf-8")
-            data = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            text = read_text(path)
+            _, data = compose(text)
+        except (OSError, YamlInputError) as exc:
             log.warning("example scenario %s left out: %s", path, exc)
             continue
         title = data.get("name") if isinstance(data, dict) else None
@@ -401,8 +394,6 @@ def load_scenario(text: str, file: str | None = None) -> LoadedScenario:
         PayloadTooLargeError: the text is over :data:`MAX_SCENARIO_BYTES`.
         ScenarioError: the CLI's message for the same file, or a dashboard limit.
     """
-    import yaml
-
     from wattlens.scenario import loads
     from wattlens.scenario.loader import Issue, ScenarioError
 
@@ -413,24 +404,7 @@ def load_scenario(text: str, file: str | None = None) -> LoadedScenario:
             f"the scenario is {size:,} bytes; the dashboard takes at most {MAX_SCENARIO_BYTES:,}",
             hint=_CLI_HINT,
         )
-    # Aliases would be expanded by validation (a "billion laughs" file): refuse them.
-    try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.AliasToken):
-                line = token.start_mark.line + 1
-                raise ScenarioError(
-                    [
-                        Issue(
-                            label,
-                            line,
-                            "",
-                            "uses a YAML alias (*name), which the dashboard does not expand",
-                            "write the value out in full",
-                        )
-                    ]
-                )
-    except yaml.YAMLError:
-        pass  # the loader reports it, with the CLI's message
+    # Aliases, depth and control characters are refused by the loader (wattlens.safe_yaml).
     try:
         loaded = loads(text, label)
     except RecursionError:

@@ -14,9 +14,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from wattlens.errors import UsageError
 from wattlens.web import services
 from wattlens.web.deps import ExamplesDep
+from wattlens.web.errors import ServerBusyError
 
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
 _BODY_HINT = 'POST {"yaml": "...", "levers": [0, 2]} (see /api/openapi.json)'
+#: Scenario runs one server computes at once. The heaviest allowed run holds about one
+#: CPU core and over a GiB (see benchmarks/bench_web.py): more would starve the pages
+#: and could exhaust memory, so a further request gets 429 and ``Retry-After``.
+MAX_RUNNING_SCENARIOS = 2
+#: Seconds a refused client is told to wait.
+RETRY_AFTER_S = 5
+
+
+class ScenarioGate:
+    """Counts the scenario runs in progress (one per application, on its event loop)."""
+
+    def __init__(self, limit: int = MAX_RUNNING_SCENARIOS) -> None:
+        self.limit = limit
+        self.running = 0
+
+
+def _gate(request: Request) -> ScenarioGate:
+    gate: ScenarioGate | None = getattr(request.app.state, "scenario_gate", None)
+    if gate is None:
+        gate = request.app.state.scenario_gate = ScenarioGate()
+    return gate
 
 
 class ScenarioRun(BaseModel):
@@ -115,13 +137,27 @@ async def api_scenario_run(request: Request) -> dict[str, Any]:
     when none is), `levers` the file's levers (`{index, lever, kind, enabled}`).
 
     A file over 256 KiB is a 413; a bad file a 400 with the CLI's `file:line` message.
+    While 2 runs are in progress (`MAX_RUNNING_SCENARIOS`) a further one is refused
+    with 429 and `Retry-After`.
     """
     body = await scenario_body(request)
-    return await run_in_threadpool(
-        services.run_scenario,
-        body.yaml,
-        file=body.file,
-        years=body.years,
-        samples=body.samples,
-        levers=body.levers,
-    )
+    gate = _gate(request)
+    if gate.running >= gate.limit:
+        raise ServerBusyError(
+            f"{gate.running} scenario runs are in progress; this server runs at most "
+            f"{gate.limit} at once",
+            hint=f"try again in {RETRY_AFTER_S} s, or run it with `wattlens scenario run FILE`",
+            retry_after_s=RETRY_AFTER_S,
+        )
+    gate.running += 1  # the event loop runs one coroutine at a time: no lock needed
+    try:
+        return await run_in_threadpool(
+            services.run_scenario,
+            body.yaml,
+            file=body.file,
+            years=body.years,
+            samples=body.samples,
+            levers=body.levers,
+        )
+    finally:
+        gate.running -= 1
