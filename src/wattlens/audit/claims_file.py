@@ -32,6 +32,8 @@ from wattlens.quantity.dims import DATE
 if TYPE_CHECKING:
     import yaml
 
+    from wattlens.safe_yaml import YamlInputError
+
 _ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 
@@ -301,23 +303,35 @@ def load_claims(path: str | Path, *, collect: bool = False) -> ClaimsFile:
         ClaimsFileError: The file cannot be read or is invalid (every problem: file,
             line, column, field, fix).
     """
-    name = str(path)
-    if name == "-":
-        import sys
+    from wattlens.safe_yaml import YamlInputError, read_stream, read_text
 
-        return parse_claims(sys.stdin.read(), "<stdin>", collect=collect)
+    name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if name == "-":
+            import sys
+
+            name = "<stdin>"
+            text = read_stream(getattr(sys.stdin, "buffer", sys.stdin))
+        else:
+            text = read_text(path)
     except OSError as exc:
         raise ClaimsFileError(
             name, None, "(file)", f"cannot read it: {exc.strerror or exc}",
             hint="check the path",
         ) from None  # fmt: skip
-    except UnicodeDecodeError:
-        raise ClaimsFileError(
-            name, None, "(file)", "it is not UTF-8 text", hint="save the file as UTF-8"
-        ) from None
+    except YamlInputError as exc:
+        raise _yaml_error(name, exc) from None
     return parse_claims(text, name, collect=collect)
+
+
+_SYNTAX_FIX = "check indentation, colons and quotes (quote text that contains ': ' or '#')"
+
+
+def _yaml_error(name: str, exc: YamlInputError) -> ClaimsFileError:
+    return ClaimsFileError(
+        name, exc.line, "(YAML)" if exc.line else "(file)", exc.problem, hint=exc.fix,
+        column=exc.column,
+    )  # fmt: skip
 
 
 class _Problems:
@@ -378,25 +392,14 @@ class _Problems:
 
 def parse_claims(text: str, name: str = "<claims>", *, collect: bool = False) -> ClaimsFile:
     """Validate the text of a claims file (see :func:`load_claims`)."""
-    import yaml
+    from wattlens.safe_yaml import YamlInputError, compose
 
     try:
-        # One pass (libyaml's C parser where installed): the node tree gives every
-        # field's line and column, and the data is built from the same tree.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ClaimsFileError(
-            name, mark.line + 1 if mark else None, "(YAML)", f"not valid YAML: {problem}",
-            hint="check indentation, colons and quotes (quote text that contains ': ' or '#')",
-            column=mark.column + 1 if mark else None,
-        ) from None  # fmt: skip
+        # One pass: the node tree gives every field's line and column, and the data is built
+        # from the same tree.
+        root, data = compose(text, syntax_fix=_SYNTAX_FIX)
+    except YamlInputError as exc:
+        raise _yaml_error(name, exc) from None
     positions: dict[Path_, tuple[int, int]] = {(): (1, 1)}
     if root is not None:
         positions.update((path, (line, col)) for path, line, col in _line_map(root))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import math
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -124,23 +125,111 @@ def _cells_to_fields(cells: dict[str, str | None]) -> dict[str, Any]:
     return fields
 
 
+#: csv's own limit on one cell (128 KiB); a larger cell is refused with its line and column.
+_CELL_LIMIT = csv.field_size_limit()
+_UTF8_FIX = "save the file as UTF-8 (in a spreadsheet: CSV UTF-8)"
+
+
+#: The largest catalog file read (the largest shipped one is some 250 KB); at most one byte
+#: more is ever read, so a link to a device or an endless pipe ends at once.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def _read_text(path: Path, where: str) -> str:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CatalogError(f"{where}: cannot read catalog file: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise CatalogError(
+            f"{where}: the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB",
+            hint="a catalog file holds rows of facts; split it, or check that this is the file",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        begin = data.rfind(b"\n", 0, exc.start) + 1
+        index = _column_at(data[begin : exc.start].decode("utf-8", "replace"))
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+        column = header[index] if line > 1 and index < len(header) else f"#{index + 1}"
+        raise CatalogError(
+            f"{where}:{line}: column {column!r}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint=_UTF8_FIX,
+        ) from None
+
+
+def _column_at(prefix: str) -> int:
+    """The 0-based column a record's text has reached at its end."""
+    quoted, column = False, 0
+    for char in prefix:
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            column += 1
+    return column
+
+
+def _oversized_column(record: str) -> int:
+    """The 0-based column of the first cell over csv's limit in one record's text."""
+    column, length, quoted = 0, 0, False
+    for char in record:
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            column, length = column + 1, 0
+            continue
+        length += 1
+        if length > _CELL_LIMIT:
+            break
+    return column
+
+
+def _number_columns(row_type: type[CatalogRow]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, field in row_type.model_fields.items()
+        if float in (field.annotation, *getattr(field.annotation, "__args__", ()))
+    )
+
+
+def _infinite_column(numbers: frozenset[str], cells: dict[str, str | None]) -> str | None:
+    """The first number column whose cell is ``inf``, ``nan`` or overflows to infinity."""
+    for column, cell in cells.items():
+        raw = (cell or "").strip()
+        if column not in numbers or not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            continue  # not a number at all: the schema names it
+        if not math.isfinite(value):
+            return column
+    return None
+
+
 def read_rows(path: Path, row_type: type[RowT], *, label: str | None = None) -> list[RowT]:
     """Read and validate one CSV file; raise :class:`CatalogError` naming line and column.
+
+    The file is UTF-8 text of at most :data:`MAX_FILE_BYTES`; a cell is at most 128 KiB;
+    numbers are finite.
 
     Args:
         path: the CSV file.
         row_type: the schema each row must satisfy.
         label: how to name the file in messages (defaults to the path).
     """
+    import io
+
     where = label or str(path)
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"{where}: cannot read catalog file: {exc.strerror}") from exc
+    text = _read_text(path, where)
+    numbers = _number_columns(row_type)
     rows: list[RowT] = []
     seen: dict[str, int] = {}
-    with handle:
-        reader = csv.DictReader(handle)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    start = 2
+    try:
         header = reader.fieldnames or []
         known = set(row_type.model_fields)
         unknown = [c for c in header if c not in known]
@@ -159,12 +248,18 @@ def read_rows(path: Path, row_type: type[RowT], *, label: str | None = None) -> 
                 f"{where}:1: missing column {missing[0]!r}",
                 hint=f"every row of this kind needs: {', '.join(missing)}",
             )
-        start = 2
         for cells in reader:
             line = start
             start = reader.line_num + 1
             if None in cells:
                 raise CatalogError(f"{where}:{line}: more cells than columns in the header")
+            infinite = _infinite_column(numbers, cells)
+            if infinite is not None:
+                raise CatalogError(
+                    f"{where}:{line}: column {infinite!r}: must be a finite number "
+                    f"(got {cells[infinite]!r})",
+                    hint="write the value as a plain number, or leave the cell empty if unknown",
+                )
             try:
                 row = row_type.model_validate(_cells_to_fields(cells))
             except ValidationError as exc:
@@ -182,6 +277,22 @@ def read_rows(path: Path, row_type: type[RowT], *, label: str | None = None) -> 
                 )
             seen[row.id] = line
             rows.append(row)
+    except csv.Error as exc:
+        line = start if reader.fieldnames is not None and reader.line_num >= start else 1
+        record = "".join(text.splitlines(keepends=True)[line - 1 : reader.line_num + 1])
+        if "field larger than field limit" in str(exc):
+            index = _oversized_column(record)
+            names = list(reader.fieldnames or [])
+            column = names[index] if line > 1 and index < len(names) else f"#{index + 1}"
+            raise CatalogError(
+                f"{where}:{line}: column {column!r}: a cell is larger than "
+                f"{_CELL_LIMIT // 1024} KiB",
+                hint="shorten it (a catalog cell is a value, a name or a citation)",
+            ) from None
+        raise CatalogError(
+            f"{where}:{line}: not valid CSV: {exc}",
+            hint="check the quotes and commas of this line",
+        ) from None
     return rows
 
 

@@ -48,9 +48,18 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None] | None]:
         yield update
 
 
-def _load(file: Path) -> LoadedScenario:
-    from wattlens.scenario import load
+_SAMPLES_HELP = (
+    "Monte Carlo samples, 100 to 200,000, the dashboard's cap for estimates (default: the "
+    "file's, else 20,000); memory grows with the samples."
+)
 
+
+def _load(file: Path, samples: int | None = None) -> LoadedScenario:
+    from wattlens.scenario import load
+    from wattlens.scenario.schema import check_samples
+
+    if samples is not None:
+        check_samples(samples, "--samples")
     return load(file)
 
 
@@ -298,9 +307,7 @@ def run_command(
     years: Annotated[
         int | None, typer.Option("--years", min=1, max=100, help="Years to project.")
     ] = None,
-    samples: Annotated[
-        int | None, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = None,
+    samples: Annotated[int | None, typer.Option("--samples", min=100, help=_SAMPLES_HELP)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Project a scenario: daily and yearly energy, cost, carbon and water, p5/p50/p95.
@@ -319,7 +326,7 @@ def run_command(
     from wattlens.equivalents import scenario_equivalents
     from wattlens.scenario import run
 
-    loaded = _load(file)
+    loaded = _load(file, samples)
     with _progress(not json_output) as progress:
         data = run(loaded, samples=samples, years=years, progress=progress)
     data["equivalents"] = scenario_equivalents(data)
@@ -367,9 +374,7 @@ def levers_command(
     years: Annotated[
         int | None, typer.Option("--years", min=1, max=100, help="Years to project.")
     ] = None,
-    samples: Annotated[
-        int | None, typer.Option("--samples", min=100, help="Monte Carlo samples.")
-    ] = None,
+    samples: Annotated[int | None, typer.Option("--samples", min=100, help=_SAMPLES_HELP)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Apply the file's levers one after another: a waterfall from baseline to optimised.
@@ -385,7 +390,7 @@ def levers_command(
     """
     from wattlens.scenario import waterfall
 
-    loaded = _load(file)
+    loaded = _load(file, samples)
     with _progress(not json_output) as progress:
         data = waterfall(loaded, samples=samples, years=years, progress=progress)
     if json_output:

@@ -1,6 +1,7 @@
 """Read a scenario file: YAML with line numbers, schema validation, name checks.
 
-The YAML is composed into its node tree once; a pydantic error's location
+The YAML is read by :mod:`wattlens.safe_yaml` (size, alias and depth limits) and
+composed into its node tree once; a pydantic error's location
 (``("requests", 1, "output_tokens")``) is walked down that tree to the line it
 came from, so every problem is reported as ``file:line: field: problem`` with
 a fix. All problems are collected and raised together as one
@@ -152,40 +153,31 @@ def load(path: str | Path, catalog: Catalog | None = None) -> LoadedScenario:
     Raises:
         ScenarioError: the file is missing or invalid; every problem with its line.
     """
+    from wattlens.safe_yaml import YamlInputError, read_text
+
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
         raise ScenarioError(
             [Issue(file, 0, "", f"cannot read the file: {exc.strerror or exc}", "check the path")]
         ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Issue(file, 0, "", "is not UTF-8 text", "save it as UTF-8")]) from None
+    except YamlInputError as exc:
+        raise ScenarioError([Issue(file, exc.line or 0, "", exc.problem, exc.fix)]) from None
     return loads(text, file, catalog=catalog)
 
 
 def loads(text: str, file: str = "<scenario>", catalog: Catalog | None = None) -> LoadedScenario:
     """Validate a scenario from YAML text (see :func:`load`)."""
-    import yaml
     from pydantic import ValidationError
 
+    from wattlens.safe_yaml import YamlInputError, compose
     from wattlens.scenario.schema import Scenario
 
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        problem = f"not valid YAML: {exc.problem or exc.context}"
-        raise ScenarioError(
-            [Issue(file, line, "", problem, "check indentation, colons and quotes")]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Issue(file, 0, "", f"not valid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
+        root, data = compose(text)
+    except YamlInputError as exc:
+        raise ScenarioError([Issue(file, exc.line or 0, "", exc.problem, exc.fix)]) from None
     if not isinstance(data, dict):
         raise ScenarioError(
             [
@@ -243,6 +235,13 @@ def _from_pydantic(exc: Any, root: Node | None, file: str) -> list[Issue]:
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             problem = "unknown or missing lever kind"
             fix = "set `kind:` to one of " + ", ".join(LEVER_KINDS)
+        elif kind == "too_long":
+            ctx = err.get("ctx", {})
+            problem = (
+                f"has {ctx.get('actual_length', 'too many')} items; "
+                f"at most {ctx.get('max_length')} are allowed"
+            )
+            fix = "split the scenario into several files, or merge similar items"
         elif kind in ("literal_error",):
             problem = f"{msg} (got {_short_repr(err.get('input'))})"
         elif kind not in ("value_error", "assertion_error"):

@@ -103,12 +103,15 @@ def context(
 
     Raises:
         ScenarioError: fewer than 100 samples.
+        InputValueError: more than :data:`~wattlens.scenario.schema.MAX_SAMPLES` samples.
     """
     from wattlens.catalog import get_catalog
+    from wattlens.scenario.schema import check_samples
 
     n = samples or loaded.spec.samples
     if n < 100:
         raise loaded.error(("samples",), f"at least 100 samples, got {n}")
+    check_samples(n)
     return Context(
         loaded=loaded,
         draws=Draws(n, loaded.spec.seed),

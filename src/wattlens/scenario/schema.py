@@ -54,6 +54,38 @@ locations' catalog prices); ``onsite_water`` (default: the catalog's industry WU
 ``servers`` x ``power_per_server`` x ``utilisation`` (server boundary), ``pue``.
 
 ``levers``: applied in order; each ``kind`` is one of :data:`LEVER_KINDS`.
+
+Bounds
+------
+Every number is finite, and each field has a physical bound far beyond any real
+service, so that a typo (``1e300``) is an error at its line rather than an
+overflow to ``inf`` or ``nan`` in the results. Within these bounds every product
+the engine forms stays finite:
+
+==============================  ==========================================================
+``requests_per_day``            at most 1e15 (some 100,000 a day for every person alive)
+``users``                       at most 1e11 (over ten times the world's population)
+``requests_per_user_per_day``   at most 1e6 (one every 86 ms, all day)
+``growth_per_year``             at most 100 (10,000 % a year), above -1
+``params``, ``active_params``   at most 1e15 (500 times the largest published models)
+``tokens`` (training)           at most 1e16 (some 300 times the largest training sets)
+``input_tokens``,               at most 1e9 per request (100 times the longest context
+``output_tokens``               windows)
+``energy_per_request``          at most 1 MWh
+``power_per_server``            at most 10 MW
+``servers``                     at most 1e9
+``count`` (accelerators)        at most 10,000,000
+``batch``                       1 to 1,000,000
+``days``                        at most 36,500 (a century)
+``accelerator_hours``           at most 1e12
+``mfu``                         0.1 % to 100 %
+``energy_factors``, ``factor``  at most 1,000
+``onsite_water``                at most 100 L/kWh
+``samples``                     100 to :data:`MAX_SAMPLES` (200,000)
+``requests`` (classes)          at most :data:`MAX_REQUEST_CLASSES` (100)
+``levers``, ``training``        at most :data:`MAX_LEVERS` (50), :data:`MAX_TRAINING_RUNS` (100)
+``seed``                        0 to 2**64 - 1
+==============================  ==========================================================
 """
 
 from __future__ import annotations
@@ -65,19 +97,72 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validat
 from wattlens.formulas.uncertainty import DEFAULT_SEED
 from wattlens.scenario.values import FIX, PriceSpan, Span, fail, parse_price, parse_span
 
+#: The most Monte Carlo samples a scenario runs (in the file, ``--samples`` and the dashboard's
+#: estimates alike): memory grows with samples x years x request classes.
+MAX_SAMPLES = 200_000
+#: The most request classes in one file: each class holds its own samples (100 classes at
+#: 200,000 samples take some 300 MB).
+MAX_REQUEST_CLASSES = 100
+#: The most levers in one file (the waterfall evaluates the scenario once per lever).
+MAX_LEVERS = 50
+#: The most training runs in one file.
+MAX_TRAINING_RUNS = 100
+#: The most accelerators one class, run or lever may name (the largest clusters have ~1e6).
+MAX_ACCELERATORS = 10_000_000
+
+
+def check_samples(samples: int, what: str = "samples") -> None:
+    """Refuse a number of samples outside 100 to :data:`MAX_SAMPLES`.
+
+    Raises:
+        InputValueError: naming ``what`` (a field, or an option such as ``--samples``).
+    """
+    from wattlens.errors import InputValueError
+
+    if not 100 <= samples <= MAX_SAMPLES:
+        raise InputValueError(
+            f"invalid value for {what}: must be 100 to {MAX_SAMPLES:,}, got {samples:,}",
+            hint="20,000 (the default) gives stable p5/p95; memory grows with the samples",
+        )
+
+
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 
 
 # -- field types -------------------------------------------------------------
-def _count(raw: Any) -> Span:
+def _positive(raw: Any, maximum: float, example: str) -> Span:
     return parse_span(
-        raw, kind="count", example="200e6, 200M or 150M..250M", minimum=0, minimum_inclusive=False
+        raw, kind="count", example=example, minimum=0, minimum_inclusive=False, maximum=maximum
     )
 
 
+def _requests_per_day(raw: Any) -> Span:
+    return _positive(raw, 1e15, "200e6, 200M or 150M..250M")
+
+
+def _users(raw: Any) -> Span:
+    return _positive(raw, 1e11, "10M or 5M..20M")
+
+
+def _per_user(raw: Any) -> Span:
+    return _positive(raw, 1e6, "15 or 10..20")
+
+
+def _days(raw: Any) -> Span:
+    return _positive(raw, 36_500, "14.8 or 50..60")
+
+
+def _accelerator_hours(raw: Any) -> Span:
+    return _positive(raw, 1e12, "30.84M or 25M..35M")
+
+
+def _servers(raw: Any) -> Span:
+    return _positive(raw, 1e9, "3617 or 3000..4000")
+
+
 def _tokens(raw: Any) -> Span:
-    return parse_span(raw, kind="count", example="500 or 300..700", minimum=0)
+    return parse_span(raw, kind="count", example="500 or 300..700", minimum=0, maximum=1e9)
 
 
 def _share(raw: Any) -> Span:
@@ -107,9 +192,18 @@ def _utilisation(raw: Any) -> Span:
     )
 
 
+def _mfu(raw: Any) -> Span:
+    return parse_span(raw, kind="fraction", example="0.4 or 30%..50%", minimum=0.001, maximum=1)
+
+
 def _growth(raw: Any) -> Span:
     return parse_span(
-        raw, kind="fraction", example="0.25, 25% or 10%..40%", minimum=-1, minimum_inclusive=False
+        raw,
+        kind="fraction",
+        example="0.25, 25% or 10%..40%",
+        minimum=-1,
+        minimum_inclusive=False,
+        maximum=100,
     )
 
 
@@ -119,24 +213,38 @@ def _pue(raw: Any) -> Span:
 
 def _energy(raw: Any) -> Span:
     return parse_span(
-        raw, kind="energy", example='"2.9 Wh" or "0.2..0.5 Wh"', minimum=0, minimum_inclusive=False
+        raw,
+        kind="energy",
+        example='"2.9 Wh" or "0.2..0.5 Wh"',
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=3.6e9,  # 1 MWh
     )
 
 
 def _power(raw: Any) -> Span:
     return parse_span(
-        raw, kind="power", example='"6.5 kW" or "5..6.5 kW"', minimum=0, minimum_inclusive=False
+        raw,
+        kind="power",
+        example='"6.5 kW" or "5..6.5 kW"',
+        minimum=0,
+        minimum_inclusive=False,
+        maximum=1e7,  # 10 MW
     )
 
 
 def _water(raw: Any) -> Span:
-    return parse_span(raw, kind="water", example='"0.4 L/kWh" or "0.2..1.8 L/kWh"', minimum=0)
+    return parse_span(
+        raw,
+        kind="water",
+        example='"0.4 L/kWh" or "0.2..1.8 L/kWh"',
+        minimum=0,
+        maximum=100 / 3.6e6,  # 100 L/kWh, in litres per joule
+    )
 
 
 def _factor(raw: Any) -> Span:
-    return parse_span(
-        raw, kind="count", example="0.5 or 0.04..0.2", minimum=0, minimum_inclusive=False
-    )
+    return _positive(raw, 1_000, "0.5 or 0.04..0.2")
 
 
 def _shorter(raw: Any) -> Span:
@@ -152,7 +260,7 @@ def _shorter(raw: Any) -> Span:
 
 
 def _batch(raw: Any) -> Span:
-    return parse_span(raw, kind="count", example="64 or 32..128", minimum=1)
+    return parse_span(raw, kind="count", example="64 or 32..128", minimum=1, maximum=1e6)
 
 
 def _price(raw: Any) -> PriceSpan:
@@ -162,11 +270,24 @@ def _price(raw: Any) -> PriceSpan:
 def _model_size(raw: Any) -> float:
     return parse_span(
         raw, kind="count", example="8e9, 70B or 405bn", minimum=0, minimum_inclusive=False,
-        point_only=True,
+        maximum=1e15, point_only=True,
     ).low  # fmt: skip
 
 
-Count = Annotated[Span, PlainValidator(_count)]
+def _training_tokens(raw: Any) -> float:
+    return parse_span(
+        raw, kind="count", example="15.6T or 2e12", minimum=0, minimum_inclusive=False,
+        maximum=1e16, point_only=True,
+    ).low  # fmt: skip
+
+
+RequestsPerDay = Annotated[Span, PlainValidator(_requests_per_day)]
+Users = Annotated[Span, PlainValidator(_users)]
+PerUser = Annotated[Span, PlainValidator(_per_user)]
+Days = Annotated[Span, PlainValidator(_days)]
+AcceleratorHours = Annotated[Span, PlainValidator(_accelerator_hours)]
+Servers = Annotated[Span, PlainValidator(_servers)]
+Mfu = Annotated[Span, PlainValidator(_mfu)]
 Tokens = Annotated[Span, PlainValidator(_tokens)]
 Share = Annotated[Span, PlainValidator(_share)]
 Fraction = Annotated[Span, PlainValidator(_fraction)]
@@ -181,6 +302,8 @@ ShorterFactor = Annotated[Span, PlainValidator(_shorter)]
 Batch = Annotated[Span, PlainValidator(_batch)]
 Price = Annotated[PriceSpan, PlainValidator(_price)]
 ModelSize = Annotated[float, PlainValidator(_model_size)]
+TrainingTokens = Annotated[float, PlainValidator(_training_tokens)]
+Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)]
 
 
 def _location_list(value: Any) -> Any:
@@ -222,9 +345,9 @@ class LocationShare(_Strict):
 class Demand(_Strict):
     """How many requests the service answers: per day, or users x requests per user."""
 
-    requests_per_day: Count | None = None
-    users: Count | None = None
-    requests_per_user_per_day: Count | None = None
+    requests_per_day: RequestsPerDay | None = None
+    users: Users | None = None
+    requests_per_user_per_day: PerUser | None = None
     growth_per_year: Growth = Span(0.0, 0.0)
 
 
@@ -232,7 +355,7 @@ class Hardware(_Strict):
     """The serving hardware every modelled request class uses unless it names its own."""
 
     accelerator: str = Field(min_length=1)
-    count: int | None = Field(default=None, ge=1)
+    count: Accelerators | None = None
     batch: Batch = Span(64.0, 64.0)
     precision: Precision = "bf16"
 
@@ -254,9 +377,11 @@ class RequestClass(_Strict):
     energy_per_request: Energy | None = None
     boundary: Literal["server", "facility"] | None = None
     accelerator: str | None = None
-    count: int | None = Field(default=None, ge=1)
+    count: Accelerators | None = None
     batch: Batch | None = None
     precision: Precision | None = None
+    stack: str | None = None
+    """Serving stack (current, older, hf, llama.cpp); default unknown, spanning them all."""
     energy_factors: tuple[Factor, ...] = ()
 
     @property
@@ -270,13 +395,13 @@ class TrainingRun(_Strict):
 
     name: str = Field(min_length=1)
     accelerator: str = Field(min_length=1)
-    count: int | None = Field(default=None, ge=1)
-    days: Count | None = None
-    accelerator_hours: Count | None = None
+    count: Accelerators | None = None
+    days: Days | None = None
+    accelerator_hours: AcceleratorHours | None = None
     model: str | None = None
     params: ModelSize | None = None
-    tokens: ModelSize | None = None
-    mfu: Utilisation | None = None
+    tokens: TrainingTokens | None = None
+    mfu: Mfu | None = None
     precision: Precision = "bf16"
     pue: Pue | None = None
     location: str | None = None
@@ -286,7 +411,7 @@ class TrainingRun(_Strict):
 class Fleet(_Strict):
     """A top-down fleet: servers x power x utilisation (server boundary), to cross-check."""
 
-    servers: Count
+    servers: Servers
     power_per_server: Power
     utilisation: Utilisation = Span(1.0, 1.0)
     pue: Pue | None = None
@@ -307,7 +432,7 @@ class HardwareLever(_ClassLever):
 
     kind: Literal["hardware"]
     accelerator: str = Field(min_length=1)
-    count: int | None = Field(default=None, ge=1)
+    count: Accelerators | None = None
 
 
 class QuantiseLever(_ClassLever):
@@ -336,7 +461,7 @@ class ModelLever(_ClassLever):
 
     kind: Literal["model"]
     model: str = Field(min_length=1)
-    count: int | None = Field(default=None, ge=1)
+    count: Accelerators | None = None
 
 
 class EfficiencyLever(_ClassLever):
@@ -407,19 +532,19 @@ class Scenario(_Strict):
     sources: tuple[str, ...] = ()
     base_year: int | None = Field(default=None, ge=1990, le=2100)
     years: int = Field(default=1, ge=1, le=100)
-    samples: int = Field(default=20_000, ge=100, le=10_000_000)
-    seed: int = DEFAULT_SEED
+    samples: int = Field(default=20_000, ge=100, le=MAX_SAMPLES)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**64 - 1)
     demand: Demand | None = None
-    requests: tuple[RequestClass, ...] = ()
+    requests: tuple[RequestClass, ...] = Field(default=(), max_length=MAX_REQUEST_CLASSES)
     hardware: Hardware | None = None
     location: tuple[LocationShare, ...] = (LocationShare(name="world"),)
     pue: Pue | None = None
     clean_energy_share: Fraction = Span(0.0, 0.0)
     price: Price | None = None
     onsite_water: WaterPerEnergy | None = None
-    training: tuple[TrainingRun, ...] = ()
+    training: tuple[TrainingRun, ...] = Field(default=(), max_length=MAX_TRAINING_RUNS)
     fleet: Fleet | None = None
-    levers: tuple[Lever, ...] = ()
+    levers: tuple[Lever, ...] = Field(default=(), max_length=MAX_LEVERS)
 
     @field_validator("location", mode="before")
     @classmethod
@@ -486,6 +611,11 @@ __all__ = [
     "EXAMPLES",
     "FIX",
     "LEVER_KINDS",
+    "MAX_ACCELERATORS",
+    "MAX_LEVERS",
+    "MAX_REQUEST_CLASSES",
+    "MAX_SAMPLES",
+    "MAX_TRAINING_RUNS",
     "PRECISIONS",
     "BatchLever",
     "CleanEnergyLever",
@@ -508,6 +638,7 @@ __all__ = [
     "Span",
     "TrainingRun",
     "all_field_names",
+    "check_samples",
     "parse_price",
     "parse_span",
 ]

@@ -93,9 +93,12 @@ def _check_type(raw: Any, example: str) -> str | float:
     if isinstance(raw, bool) or raw is None:
         raise fail(f"expected a number, got {raw!r}", f"write e.g. {example}")
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
-            raise fail(f"{raw!r} is not a finite number", f"write e.g. {example}")
-        return float(raw)
+        # A whole number of hundreds of digits is too large for a float: refuse it like inf.
+        value = float(raw) if isinstance(raw, float) or abs(raw) < 10**300 else math.inf
+        if not math.isfinite(value):
+            shown = repr(raw) if len(repr(raw)) <= 20 else f"a {len(str(abs(raw)))}-digit number"
+            raise fail(f"{shown} is not a finite number", f"write e.g. {example}")
+        return value
     if not isinstance(raw, str):
         raise fail(
             f"expected a number or a range, got a {type(raw).__name__}",
