@@ -2,13 +2,13 @@
 
 Each ``to_dict`` of a result type (:class:`wattlens.measurement.Measurement`,
 :class:`wattlens.estimate.TrainingEstimate`, :class:`~wattlens.estimate.InferenceEstimate`,
-:class:`wattlens.types.Impacts`, the scenario engine's result) produces one of
-the documents below; ``wattlens schema NAME`` prints its JSON Schema (made by
-pydantic's ``TypeAdapter``), and the tests validate real ``--json`` output
-against it. Field names and units follow the README; a field added to a
-result must be added here (measurement, estimate and impacts documents
-forbid fields they do not declare; a measurement's components and timeline
-points are the dataclasses themselves).
+:class:`wattlens.types.Impacts`, the scenario engine's result and its lever
+waterfall) produces one of the documents below; ``wattlens schema NAME`` prints
+its JSON Schema (made by pydantic's ``TypeAdapter``), and the tests validate
+real ``--json`` output against it. Field names and units follow the README; a field added to a
+result must be added here (every document forbids fields it does not
+declare; a measurement's components and timeline points are the
+dataclasses themselves).
 """
 
 from __future__ import annotations
@@ -205,23 +205,241 @@ class InferenceEstimateJSON(TypedDict):
     warnings: list[str]
 
 
+@with_config(_STRICT)
+class ScenarioWater(TypedDict):
+    """Litres of water: on-site (cooling), off-site (the electricity's), and their sum."""
+
+    onsite: Quantiles
+    offsite: Quantiles
+    total: Quantiles
+
+
+@with_config(_STRICT)
+class ScenarioPerRequest(TypedDict):
+    it_energy_j: Quantiles
+    energy_j: Quantiles
+    training_it_energy_j: NotRequired[Quantiles]
+
+
+@with_config(_STRICT)
+class ScenarioDay(TypedDict):
+    """The first year's figures divided by the days of a year."""
+
+    requests: Quantiles
+    it_energy_j: Quantiles
+    energy_j: Quantiles
+    co2e_location_g: Quantiles
+    co2e_market_g: Quantiles
+    water_l: ScenarioWater
+    cost: EstimateCost | None
+
+
+@with_config(_STRICT)
+class ScenarioYear(TypedDict):
+    year: int
+    index: int
+    requests: Quantiles
+    it_energy_j: Quantiles
+    inference_it_energy_j: Quantiles
+    training_it_energy_j: Quantiles
+    energy_j: Quantiles
+    co2e_location_g: Quantiles
+    co2e_market_g: Quantiles
+    water_l: ScenarioWater
+    cost: EstimateCost | None
+
+
+@with_config(_STRICT)
+class ScenarioTotal(TypedDict):
+    """All projected years together."""
+
+    energy_j: Quantiles
+    it_energy_j: Quantiles
+    co2e_location_g: Quantiles
+    co2e_market_g: Quantiles
+    water_l: Quantiles
+    cost: EstimateCost | None
+
+
+@with_config(_STRICT)
+class GivenRequestClass(TypedDict):
+    """A request class whose energy per request the file gives."""
+
+    name: str
+    share: float
+    method: Literal["given"]
+    boundary: str | None
+    energy_per_request: str | None
+    energy_per_request_it_j: Quantiles
+
+
+@with_config(_STRICT)
+class ModelledRequestClass(TypedDict):
+    """A request class whose energy per request the inference model estimates."""
+
+    name: str
+    share: float
+    method: Literal["modelled"]
+    model: str | None
+    accelerator: str | None
+    count: int | None
+    batch: str | None
+    precision: str | None
+    output_tokens: str | None
+    input_tokens: str | None
+    sources: list[str]
+    warnings: list[str]
+    energy_per_request_it_j: Quantiles
+
+
+@with_config(_STRICT)
+class ScenarioTraining(TypedDict):
+    """A training run's energy, all of it, before amortising."""
+
+    name: str
+    amortise_years: int
+    it_energy_j: Quantiles
+    facility_energy_j: Quantiles
+    pue: str
+
+
+@with_config(_STRICT)
+class ScenarioFleet(TypedDict):
+    """The top-down fleet and, with request classes, how the bottom-up energy compares."""
+
+    servers: str
+    power_per_server_w: str
+    utilisation: str
+    basis: str | None
+    it_energy_per_day_j: Quantiles
+    facility_energy_per_day_j: Quantiles
+    bottom_up_it_energy_per_day_j: NotRequired[Quantiles]
+    bottom_up_to_top_down: NotRequired[Quantiles]
+
+
+@with_config(_STRICT)
+class ScenarioLocation(TypedDict):
+    name: str
+    share: float
+    grid_id: str
+    grid_name: str
+    co2e_g_per_kwh: float
+    water_offsite_l_per_kwh: float
+    water_offsite_measure: str | None
+    price_per_kwh: float | None
+    currency: str | None
+
+
+@with_config(_STRICT)
+class EquivalentJSON(TypedDict):
+    """A quantity in everyday terms, from a cited catalog row."""
+
+    id: str
+    label: str
+    value: float
+    unit: str
+    source: str
+    year: int
+    of: str
+
+
+@with_config(_STRICT)
 class ScenarioResultJSON(TypedDict):
-    """``wattlens scenario run --json``: the top level (parts are documented in the README)."""
+    """``wattlens scenario run --json``."""
 
     scenario: str
-    method: str
-    boundary: str
+    file: str
+    description: str | None
+    method: Literal["estimated"]
+    boundary: Literal["facility"]
     samples: int
     seed: int
     years: int
-    base_year: int
+    base_year: int | None
     pue: Quantiles
     clean_energy_share: Quantiles
-    yearly: list[dict[str, Any]]
-    total: dict[str, Any]
+    per_request: ScenarioPerRequest | None
+    daily: ScenarioDay
+    yearly: list[ScenarioYear]
+    total: ScenarioTotal
+    requests: list[GivenRequestClass | ModelledRequestClass]
+    training: list[ScenarioTraining]
+    fleet: ScenarioFleet | None
+    locations: list[ScenarioLocation]
+    assumptions: list[str]
+    sources: list[str]
+    catalog_rows: list[str]
+    warnings: list[str]
+    equivalents: NotRequired[list[EquivalentJSON]]
+    """Added by the CLI; absent from ``wattlens.scenario.run``'s dict."""
+
+
+@with_config(_STRICT)
+class LeverMetrics(TypedDict):
+    """First-year figures of the waterfall (``energy_total_j``: all projected years)."""
+
+    energy_j: Quantiles | None
+    it_energy_j: Quantiles | None
+    co2e_location_g: Quantiles | None
+    co2e_market_g: Quantiles | None
+    water_l: Quantiles | None
+    cost: Quantiles | None
+    cost_usd: Quantiles | None
+    energy_total_j: Quantiles | None
+
+
+@with_config(_STRICT)
+class LeverSaving(TypedDict):
+    saving: Quantiles
+    share: Quantiles
+
+
+@with_config(_STRICT)
+class LeverTotalSaving(TypedDict):
+    energy_j: LeverSaving | None
+    it_energy_j: LeverSaving | None
+    co2e_location_g: LeverSaving | None
+    co2e_market_g: LeverSaving | None
+    water_l: LeverSaving | None
+    cost: LeverSaving | None
+    cost_usd: LeverSaving | None
+    energy_total_j: LeverSaving | None
+
+
+@with_config(_STRICT)
+class LeverStep(TypedDict):
+    """One lever: the state after it, and its saving against the state before it."""
+
+    lever: str
+    kind: str
+    basis: str | None
+    after: LeverMetrics
+    saving: LeverMetrics
+    saving_share_of_baseline: LeverMetrics
+    notes: list[str]
+
+
+@with_config(_STRICT)
+class ScenarioLeversJSON(TypedDict):
+    """``wattlens scenario levers --json``."""
+
+    scenario: str
+    file: str
+    method: Literal["estimated"]
+    boundary: Literal["facility"]
+    metric_year: int
+    samples: int
+    seed: int
+    years: int
+    currency: str | None
+    baseline: LeverMetrics
+    steps: list[LeverStep]
+    optimised: LeverMetrics
+    total_saving: LeverTotalSaving
     assumptions: list[str]
     sources: list[str]
     warnings: list[str]
+    estimate_calls: int
 
 
 #: ``wattlens schema NAME``: the documents, with one line each.
@@ -229,7 +447,8 @@ DOCUMENTS: dict[str, tuple[Any, str]] = {
     "measurement": (MeasurementJSON, "a measured run (wattlens run --json, runs show --json)"),
     "training-estimate": (TrainingEstimateJSON, "wattlens estimate training --json"),
     "inference-estimate": (InferenceEstimateJSON, "wattlens estimate inference --json"),
-    "scenario-result": (ScenarioResultJSON, "wattlens scenario run --json (top level)"),
+    "scenario-result": (ScenarioResultJSON, "wattlens scenario run --json"),
+    "scenario-levers": (ScenarioLeversJSON, "wattlens scenario levers --json"),
     "impacts": (MeasuredImpacts | EstimateImpacts, "impacts of a measurement or an estimate"),
 }
 

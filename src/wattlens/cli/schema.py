@@ -15,7 +15,8 @@ def schema(
         str | None,
         typer.Argument(
             metavar="NAME",
-            help="measurement, training-estimate, inference-estimate, scenario-result or impacts.",
+            help="measurement, training-estimate, inference-estimate, scenario-result,"
+            " scenario-levers or impacts.",
         ),
     ] = None,
     list_names: Annotated[
