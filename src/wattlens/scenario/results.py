@@ -8,7 +8,7 @@ over the years, and per request. :class:`ScenarioResult` is the result of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np  # noqa: TID253 - the engine is imported only by the CLI and API calls
@@ -64,11 +64,7 @@ class WaterRanges:
     total: Range
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "onsite": self.onsite.to_dict(),
-            "offsite": self.offsite.to_dict(),
-            "total": self.total.to_dict(),
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True)
@@ -84,15 +80,7 @@ class Day:
     cost: Money | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests.to_dict(),
-            "it_energy_j": self.it_energy_j.to_dict(),
-            "energy_j": self.energy_j.to_dict(),
-            "co2e_location_g": self.co2e_location_g.to_dict(),
-            "co2e_market_g": self.co2e_market_g.to_dict(),
-            "water_l": self.water_l.to_dict(),
-            "cost": _money(self.cost),
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True)
@@ -112,19 +100,7 @@ class Year:
     cost: Money | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "year": self.year,
-            "index": self.index,
-            "requests": self.requests.to_dict(),
-            "it_energy_j": self.it_energy_j.to_dict(),
-            "inference_it_energy_j": self.inference_it_energy_j.to_dict(),
-            "training_it_energy_j": self.training_it_energy_j.to_dict(),
-            "energy_j": self.energy_j.to_dict(),
-            "co2e_location_g": self.co2e_location_g.to_dict(),
-            "co2e_market_g": self.co2e_market_g.to_dict(),
-            "water_l": self.water_l.to_dict(),
-            "cost": _money(self.cost),
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True)
@@ -139,14 +115,7 @@ class Total:
     cost: Money | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "energy_j": self.energy_j.to_dict(),
-            "it_energy_j": self.it_energy_j.to_dict(),
-            "co2e_location_g": self.co2e_location_g.to_dict(),
-            "co2e_market_g": self.co2e_market_g.to_dict(),
-            "water_l": self.water_l.to_dict(),
-            "cost": _money(self.cost),
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True)
@@ -158,10 +127,7 @@ class PerRequest:
     training_it_energy_j: Range | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"it_energy_j": self.it_energy_j.to_dict(), "energy_j": self.energy_j.to_dict()}
-        if self.training_it_energy_j is not None:
-            out["training_it_energy_j"] = self.training_it_energy_j.to_dict()
-        return out
+        return _fields_json(self, omit_none=("training_it_energy_j",))
 
 
 @dataclass(frozen=True)
@@ -189,13 +155,7 @@ class TrainingResult:
     pue: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "amortise_years": self.amortise_years,
-            "it_energy_j": self.it_energy_j.to_dict(),
-            "facility_energy_j": self.facility_energy_j.to_dict(),
-            "pue": self.pue,
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True)
@@ -212,19 +172,9 @@ class FleetResult:
     bottom_up_to_top_down: Range | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "servers": self.servers,
-            "power_per_server_w": self.power_per_server_w,
-            "utilisation": self.utilisation,
-            "basis": self.basis,
-            "it_energy_per_day_j": self.it_energy_per_day_j.to_dict(),
-            "facility_energy_per_day_j": self.facility_energy_per_day_j.to_dict(),
-        }
-        if self.bottom_up_it_energy_per_day_j is not None:
-            out["bottom_up_it_energy_per_day_j"] = self.bottom_up_it_energy_per_day_j.to_dict()
-        if self.bottom_up_to_top_down is not None:
-            out["bottom_up_to_top_down"] = self.bottom_up_to_top_down.to_dict()
-        return out
+        return _fields_json(
+            self, omit_none=("bottom_up_it_energy_per_day_j", "bottom_up_to_top_down")
+        )
 
 
 @dataclass(frozen=True)
@@ -288,6 +238,20 @@ class ScenarioResult:
 
 def _money(m: Money | None) -> dict[str, Any] | None:
     return None if m is None else m.to_dict()
+
+
+def _fields_json(part: Any, *, omit_none: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A typed part's JSON: its fields in declaration order, each part as its own JSON.
+
+    Fields named in ``omit_none`` are left out while they are ``None``.
+    """
+    out: dict[str, Any] = {}
+    for f in fields(part):
+        value = getattr(part, f.name)
+        if value is None and f.name in omit_none:
+            continue
+        out[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
+    return out
 
 
 # -- summarising samples -----------------------------------------------------------------------
