@@ -387,46 +387,46 @@ class Catalog:
 
     def _check_references(self, kind: str) -> None:
         if kind == "grids_yearly":
-            grids = self._load("grids")
-            for entry in self._load("grids_yearly").values():
-                year = entry.row
-                assert isinstance(year, GridYear)
-                if year.grid_id not in grids:
-                    raise CatalogError(
-                        f"grids_yearly: {year.id!r} ({entry.origin}) names grid "
-                        f"{year.grid_id!r}, which is not in the grids catalog",
-                        hint="add the grid zone or point the row at an existing one",
-                    )
+            self._check_reference(
+                kind, "grid_id", "grids", "grid",
+                hint="add the grid zone or point the row at an existing one",
+            )  # fmt: skip
         if kind == "prices_yearly":
-            prices = self._load("prices")
-            for entry in self._load("prices_yearly").values():
+            prices = self._check_reference(
+                kind, "price_id", "prices", "country",
+                hint="add the country to prices or point the row at an existing one",
+            )  # fmt: skip
+            for entry in self._load(kind).values():
                 dated = entry.row
                 assert isinstance(dated, PriceYear)
-                current = prices.get(dated.price_id)
-                if current is None:
-                    raise CatalogError(
-                        f"prices_yearly: {dated.id!r} ({entry.origin}) names country "
-                        f"{dated.price_id!r}, which is not in the prices catalog",
-                        hint="add the country to prices or point the row at an existing one",
-                    )
-                assert isinstance(current.row, Price)
-                if dated.currency != current.row.currency:
+                current = prices[dated.price_id].row
+                assert isinstance(current, Price)
+                if dated.currency != current.currency:
                     raise CatalogError(
                         f"prices_yearly: {dated.id!r} ({entry.origin}) is in {dated.currency}, "
-                        f"but prices/{dated.price_id} is in {current.row.currency}",
+                        f"but prices/{dated.price_id} is in {current.currency}",
                         hint="give the yearly price in the currency of the prices row",
                     )
         if kind == "regions":
-            grids = self._load("grids")
-            for entry in self._load("regions").values():
-                region = entry.row
-                assert isinstance(region, Region)
-                if region.grid_id not in grids:
-                    raise CatalogError(
-                        f"regions: {region.id!r} ({entry.origin}) names grid {region.grid_id!r}, "
-                        "which is not in the grids catalog",
-                        hint="add the grid zone or point the region at an existing one",
-                    )
+            self._check_reference(
+                kind, "grid_id", "grids", "grid",
+                hint="add the grid zone or point the region at an existing one",
+            )  # fmt: skip
+
+    def _check_reference(
+        self, kind: str, field: str, target: str, noun: str, *, hint: str
+    ) -> dict[str, Entry]:
+        """Every row of ``kind`` names (in ``field``) a row of ``target``; returns the latter."""
+        targets = self._load(target)
+        for entry in self._load(kind).values():
+            ref = getattr(entry.row, field)
+            if ref not in targets:
+                raise CatalogError(
+                    f"{kind}: {entry.row.id!r} ({entry.origin}) names {noun} {ref!r}, "
+                    f"which is not in the {target} catalog",
+                    hint=hint,
+                )
+        return targets
 
     # -- queries -----------------------------------------------------------
     @staticmethod
