@@ -8,27 +8,16 @@ residual range is the one the script computes from them.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.validation.benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def calibrate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "calibrate_inference", ROOT / "benchmarks" / "calibrate_inference.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_inference"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("calibrate_inference")
 
 
 def test_shipped_constants_are_a_minimum_of_the_fit(calibrate: ModuleType) -> None:

@@ -12,27 +12,16 @@ not the goals (leave-one-source-out median factor <= 1.5, worst <= 3, coverage
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.validation.benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def validate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "validate_inference", ROOT / "benchmarks" / "validate_inference.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["validate_inference"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("validate_inference")
 
 
 def test_table_has_two_sources_and_a_fixed_split(validate: ModuleType) -> None:
