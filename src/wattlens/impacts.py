@@ -170,13 +170,24 @@ _SCALARS = (
 
 
 def factors_at(location: str | None = None, catalog: Catalog | None = None) -> Factors:
-    """The per-joule factors of a country, grid zone or cloud region (None: the world).
+    """The per-joule factors of a country, grid zone or cloud region.
 
-    Cached on disk (keyed by the catalog's files) when the process catalog is used,
-    so measuring does not load the catalog.
+    None: the configured, detected or default location (:mod:`wattlens.location`);
+    the place says which (``origin``).
 
     Raises:
         UnknownNameError: the location is unknown (close names suggested).
+    """
+    from wattlens.location import located_factors
+
+    return located_factors(location, lambda name: factors_of(name, catalog))
+
+
+def factors_of(location: str, catalog: Catalog | None = None) -> Factors:
+    """The factors of a named place (no default), without ``origin``.
+
+    Cached on disk (keyed by the catalog's files) when the process catalog is used,
+    so measuring does not load the catalog.
     """
     if catalog is None:
         from wattlens import _cache
@@ -188,7 +199,7 @@ def factors_at(location: str | None = None, catalog: Catalog | None = None) -> F
         out = _read_factors(location, None)
         _cache.store("impacts", key, out.to_json())
         return out
-    return _read_factors(location, catalog)
+    return catalog.derived(("impact-factors", location), lambda: _read_factors(location, catalog))
 
 
 def _read_factors(location: str | None, catalog: Catalog | None) -> Factors:
@@ -581,7 +592,13 @@ def unit_impacts(
 
 
 def estimate_impacts(
-    it_j: Array, pue: Array | float, location: str | None, catalog: Catalog | None = None
+    it_j: Array,
+    pue: Array | float,
+    location: str | None,
+    catalog: Catalog | None = None,
+    *,
+    it_range: Range | None = None,
+    facility_range: Range | None = None,
 ) -> tuple[Impacts, Chain]:
     """Carbon, water and cost of Monte Carlo samples of IT (server) energy, as quantiles.
 
@@ -589,6 +606,10 @@ def estimate_impacts(
     cost follow it; on-site cooling water follows the IT energy at the catalog's
     industry WUE. Returns the impacts and the chain (whose ``facility_j`` is the
     facility-boundary energy of each sample).
+
+    Each of those is its energy times one factor, so its quantiles are the energy's
+    times that factor: ``it_range`` and ``facility_range`` (the summaries of ``it_j``
+    and of its facility energy, where the caller has them) spare summarising again.
     """
     f = factors_at(location, catalog)
     chain = impacts_of(it_j, factors=f, pue=pue)
@@ -605,22 +626,26 @@ def estimate_impacts(
             )
         )
     assumptions.extend(n for n in f.notes if n.code == "no-price")
-    co2e = Range.from_samples(chain.co2e_location_g)
+    facility = facility_range or Range.from_samples(chain.facility_j)
+    it = it_range or Range.from_samples(chain.it_j)
+    co2e = _times(facility, f.co2e_g_per_j)
     cost = None
     if chain.cost is not None:
         assert chain.currency is not None
+        assert f.price_per_j is not None
+        in_currency = _times(facility, f.price_per_j)
         cost = Money(
-            Range.from_samples(chain.cost),
+            in_currency,
             chain.currency,
-            Range.from_samples(chain.cost_usd) if chain.cost_usd is not None else None,
+            _times(in_currency, f.usd_per_unit) if f.usd_per_unit is not None else None,
         )
     impacts = Impacts(
         place=f.place,
         co2e_g=co2e,
         co2e_market_g=co2e,
         water_l=Water(
-            Range.from_samples(chain.water_onsite_l),
-            Range.from_samples(chain.water_offsite_l),
+            _times(it, f.water_onsite_l_per_j),
+            _times(facility, f.water_offsite_l_per_j),
             Range.from_samples(chain.water_l),
             f.onsite_measure,
             f.offsite_measure,
@@ -632,3 +657,8 @@ def estimate_impacts(
         basis="facility energy (on-site water: IT energy)",
     )
     return impacts, chain
+
+
+def _times(r: Range, k: float) -> Range:
+    """The quantiles of ``k`` (>= 0) times a quantity, without its samples."""
+    return Range(r.p5 * k, r.p50 * k, r.p95 * k, r.mean * k)

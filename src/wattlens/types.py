@@ -59,12 +59,9 @@ class Range:
     @classmethod
     def from_samples(cls, values: npt.NDArray[np.float64], *, keep: bool = False) -> Range:
         """p5, p50, p95 and mean of a sample (the samples are kept when ``keep``)."""
-        import numpy as np
+        from wattlens.percentiles import summary
 
-        p5, p50, p95 = np.percentile(values, [5, 50, 95])
-        return cls(
-            float(p5), float(p50), float(p95), float(values.mean()), values if keep else None
-        )
+        return cls(*summary(values), values if keep else None)
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> Range:
@@ -167,15 +164,39 @@ class Place:
     grid_name: str
     region_id: str | None
     co2e_g_per_kwh: float
+    origin: str | None = None
+    """Where the location came from: given, env, project, user, detected or default."""
+    origin_detail: str | None = None
+    """The variable, file or evidence behind ``origin`` (None for given and default)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "query": self.query,
             "grid_id": self.grid_id,
             "grid_name": self.grid_name,
             "region_id": self.region_id,
             "co2e_g_per_kwh": self.co2e_g_per_kwh,
         }
+        if self.origin is not None:
+            out["origin"] = self.origin
+            out["origin_detail"] = self.origin_detail
+        return out
+
+    def origin_note(self) -> str:
+        """Where the location came from, for people (`` (from WATTLENS_LOCATION)``; "" if given)."""
+        return origin_note(self.origin, self.origin_detail)
+
+
+def origin_note(origin: object, detail: object) -> str:
+    """:meth:`Place.origin_note` for a place read from JSON (``origin``, ``origin_detail``)."""
+    if origin in ("env", "project", "user") and detail:
+        kind = "" if origin == "env" else f"{origin} file "
+        return f" (from {kind}{detail})"
+    if origin == "detected" and detail:
+        return f" (detected: {detail})"
+    if origin == "default":
+        return f" (default: {detail or 'no location set'})"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import difflib
 import math
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -42,6 +42,7 @@ from wattlens.catalog.schema import (
     ExchangeRate,
     Grid,
     GridYear,
+    HardwareFootprint,
     Model,
     Price,
     PriceYear,
@@ -53,6 +54,7 @@ from wattlens.catalog.schema import (
 from wattlens.errors import AmbiguousNameError, CatalogError, UnknownNameError
 
 RowT = TypeVar("RowT", bound=CatalogRow)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ _ROW_TYPES: dict[str, type[CatalogRow]] = {
     "exchange_rates": ExchangeRate,
     "pue": Pue,
     "equivalents": Equivalent,
+    "embodied": HardwareFootprint,
 }
 
 KINDS: dict[str, KindSpec] = {
@@ -103,6 +106,14 @@ def user_catalog_dir() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("wattlens")) / "catalog"
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """A name that resolved to no single row: the error to raise and the names it lists."""
+
+    error: type[AmbiguousNameError] | type[UnknownNameError]
+    names: tuple[str, ...]
 
 
 def _strip_vendor(key: str) -> str:
@@ -336,6 +347,13 @@ class Catalog:
         self._entries: dict[str, dict[str, Entry]] = {}
         self._index: dict[str, tuple[dict[str, str], dict[str, set[str]]]] = {}
         self._lock = threading.Lock()
+        # Rows never change once a kind is loaded: references are checked once per kind
+        # and each name is resolved once (a miss keeps its suggestions, which cost a
+        # fuzzy match over every name), so an estimate's look-ups cost a dict access.
+        self._checked: set[str] = set()
+        self._lookups: dict[tuple[str, str], Entry | _Miss] = {}
+        self._rows: dict[str, tuple[CatalogRow, ...]] = {}
+        self._derived: dict[Hashable, Any] = {}
 
     # -- loading ---------------------------------------------------------
     def _load(self, kind: str) -> dict[str, Entry]:
@@ -386,6 +404,12 @@ class Catalog:
         return primary, secondary
 
     def _check_references(self, kind: str) -> None:
+        if kind in self._checked:
+            return
+        self._check_kind_references(kind)
+        self._checked.add(kind)
+
+    def _check_kind_references(self, kind: str) -> None:
         if kind == "grids_yearly":
             self._check_reference(
                 kind, "grid_id", "grids", "grid",
@@ -446,10 +470,42 @@ class Catalog:
 
     def rows(self, kind: str) -> list[CatalogRow]:
         """All rows of a kind, in file order."""
-        return [entry.row for entry in self.entries(kind)]
+        rows = self._rows.get(kind)
+        if rows is None:
+            rows = self._rows[kind] = tuple(entry.row for entry in self.entries(kind))
+        return list(rows)
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A fact computed from this catalog's rows, built once (rows never change).
+
+        ``key`` names the fact and its arguments (``("pue-range",)``); ``build``
+        computes it and must return an immutable value. A build that raises is
+        not kept.
+        """
+        try:
+            return cast(T, self._derived[key])
+        except KeyError:
+            value = self._derived[key] = build()
+            return value
 
     def entry(self, kind: str, name: str) -> Entry:
         """Look a row up by id, name or alias; never guesses (see module docs)."""
+        found = self._lookups.get((kind, name))
+        if found is None:
+            self._load(kind)  # an unknown kind or a broken file fails here, uncached
+            self._check_references(kind)
+            try:
+                found = self._lookup(kind, name)
+            except AmbiguousNameError as exc:
+                found = _Miss(AmbiguousNameError, tuple(exc.candidates))
+            except UnknownNameError as exc:
+                found = _Miss(UnknownNameError, tuple(exc.suggestions))
+            self._lookups[kind, name] = found
+        if isinstance(found, _Miss):
+            raise found.error(kind, name, list(found.names))
+        return found
+
+    def _lookup(self, kind: str, name: str) -> Entry:
         entries = self._load(kind)
         self._check_references(kind)
         primary, secondary = self._index[kind]

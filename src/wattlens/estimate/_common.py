@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from wattlens.catalog import Accelerator, Catalog, Model
+    from wattlens.embodied import Embodied
 
     Array = npt.NDArray[np.float64]
 
@@ -73,6 +74,8 @@ class Estimate:
     typed_impacts: Impacts
     """Carbon, water and cost of the facility energy at the location."""
     method: str = "estimated"
+    embodied: Embodied | None = None
+    """Manufacturing impacts of the accelerator-hours, modelled; never in ``impacts``."""
 
     @property
     def energy_j(self) -> dict[str, float]:
@@ -106,6 +109,7 @@ class Estimate:
             "energy_by_boundary_j": self.energy_by_boundary_j,
             **self.extra,
             "impacts": self.impacts,
+            "embodied": self.embodied.to_dict() if self.embodied is not None else None,
             "assumptions": [
                 {"name": a.name, "value": a.value, "basis": a.basis} for a in self.assumptions
             ],
@@ -113,6 +117,12 @@ class Estimate:
             "sources": list(self.sources),
             "warnings": [str(w) for w in self.warnings],
         }
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich view: ranges by boundary, impacts, assumptions, sources (escaped)."""
+        from wattlens.html_repr import estimate_html
+
+        return estimate_html(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,10 +276,14 @@ def resolve_accelerators(name: str, catalog: Catalog) -> list[Accelerator]:
     # A bare family name (``H100``) spans the rows whose id continues it (``nvidia-h100-*``),
     # even where the catalog lets it name one row for lookups.
     key = name.strip().lower().replace(" ", "-")
-    family = [r for r in catalog.rows("accelerators") if isinstance(r, Accelerator)
-              and r.id.split("-", 1)[-1].startswith(f"{key}-")]  # fmt: skip
+
+    def build() -> tuple[Accelerator, ...]:
+        return tuple(r for r in catalog.rows("accelerators") if isinstance(r, Accelerator)
+                     and r.id.split("-", 1)[-1].startswith(f"{key}-"))  # fmt: skip
+
+    family = catalog.derived(("accelerator-family", key), build)
     if len(family) > 1 and all(r.tdp_w is not None for r in family):
-        return family
+        return list(family)
     try:
         return [resolve_accelerator(name, catalog)]
     except AmbiguousNameError as exc:
@@ -284,6 +298,10 @@ def resolve_model(name: str, catalog: Catalog) -> Model:
 
 def default_pue(catalog: Catalog) -> Uncertain:
     """PUE range: the best provider fleet in the catalog to the industry average."""
+    return catalog.derived(("default-pue",), lambda: _default_pue(catalog))
+
+
+def _default_pue(catalog: Catalog) -> Uncertain:
     from wattlens.catalog import Pue
 
     rows = {r.id: r for r in catalog.rows("pue") if isinstance(r, Pue)}
