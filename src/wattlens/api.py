@@ -7,10 +7,12 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import ParamSpec, TypeVar, overload
 
-from wattlens.measurement import Measurement, RunStatus
+from wattlens.bounds import MAX_INTERVAL_S, MAX_PUE, check_finite
+from wattlens.measurement import Measurement, RunStatus, ScopeChoice
 from wattlens.meter import DEFAULT_INTERVAL_S, Meter
 from wattlens.sensors.base import Sensor
 
+_PUE_HINT = "a PUE is facility over IT energy, 1 to 5, e.g. 1.2"
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -26,6 +28,14 @@ class measure:  # noqa: N801 - used like a function: `with wattlens.measure("x")
 
     The result is available after the block, even if it raised (then with
     status ``failed``). ``store=True`` also records it in the run store.
+    ``scope`` says what the impacts are computed on: ``"workload"`` (this
+    process tree's share), ``"machine"``, or ``"auto"`` (the default: the
+    process tree when other processes used the machine's CPUs, see
+    ``result.scope_reason``); ``result.machine_impacts`` is always the machine's.
+
+    Raises:
+        InputValueError: a ``pue`` outside 1 to 5 or an ``interval_s`` outside
+            (0, 3600] seconds (see :mod:`wattlens.bounds`).
     """
 
     def __init__(
@@ -38,10 +48,22 @@ class measure:  # noqa: N801 - used like a function: `with wattlens.measure("x")
         location: str | None = None,
         pue: float | None = None,
         store: bool = False,
+        scope: ScopeChoice = "auto",
     ) -> None:
         self.name = name
+        if pue is not None:
+            pue = float(check_finite("pue", pue, low=1.0, high=MAX_PUE, hint=_PUE_HINT))
+        interval_s = float(
+            check_finite("interval_s", interval_s, low=0.0, low_inclusive=False,
+                         high=MAX_INTERVAL_S, hint="seconds between samples, e.g. 0.1")
+        )  # fmt: skip
         self._meter = Meter(
-            sensors, timeline=timeline, interval_s=interval_s, location=location, pue=pue
+            sensors,
+            timeline=timeline,
+            interval_s=interval_s,
+            location=location,
+            pue=pue,
+            scope=scope,
         )
         self._store = store
         self._result: Measurement | None = None

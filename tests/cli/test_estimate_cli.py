@@ -143,3 +143,44 @@ def test_training_pue_below_facility_exits_2(cli: Any) -> None:
                  "--boundary", "server", "--pue", "1.3")  # fmt: skip
     assert result.exit_code == 2
     assert "--pue applies at the facility boundary" in result.stderr
+
+
+def test_inference_refuses_a_pue_below_one_like_training(cli: Any) -> None:
+    base = ["estimate", "inference", "-m", "llama-3.1-8b", "--output-tokens", "400", "-a",
+            "H100 SXM", "--samples", "500"]  # fmt: skip
+    refused = cli(*base, "--pue", "0.9", "--boundary", "facility")
+    assert refused.exit_code == 2
+    assert "error: --pue out of range: must be from 1 to 5, got 0.9" in refused.stderr
+    assert "hint:" in refused.stderr
+    data = cli(*base, "--pue", "1.2", "--boundary", "facility", "--json").json()
+    by = data["energy_by_boundary_j"]
+    assert by["facility"]["p50"] >= by["server"]["p50"] >= by["accelerator"]["p50"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch", "0.5"], "error: --batch must be a whole number, got 0.5"),
+        (["--samples", "1e20"], "error: --samples out of range: must be a whole number from 100"),
+        (["--seed", "-1"], "error: --seed must not be negative, got -1"),
+        (["--count", "1" * 400], "error: --count: cannot parse '111111111111...111111'"),
+        (["--heads", "0"], "error: --heads must be a positive number"),
+    ],
+)
+def test_numeric_options_are_named_in_one_error_line(
+    cli: Any, args: list[str], message: str
+) -> None:
+    result = cli("estimate", "inference", "-m", "llama-3.1-8b", "--output-tokens", "400", "-a",
+                 "H100 SXM", *args)  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_whole_number_options_take_magnitudes(cli: Any) -> None:
+    result = cli("estimate", "training", "-a", "H100 SXM", "-n", "1K", "--days", "10..12",
+                 "--samples", "2k", "--seed", "0", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    hours = result.json()["accelerator_hours"]
+    assert 1000 * 24 * 10 <= hours["p5"] <= hours["p95"] <= 1000 * 24 * 12

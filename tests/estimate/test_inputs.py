@@ -72,3 +72,60 @@ def test_training_counts_take_ranges(catalog: Catalog) -> None:
         > 2 * narrow.energy_j["p95"] / (narrow.energy_j["p5"])
     )
     assert dict(wide.sensitivity)["accelerator_hours"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "value"),
+    [
+        ("samples", "2k", 2000),
+        ("samples", "20,000", 20000),
+        ("seed", "0", 0),
+        ("seed", "18446744073709551615", 2**64 - 1),  # exact: a float would round it
+        ("count", "1K", 1000),
+        ("count", 8.0, 8),
+    ],
+)
+def test_whole_numbers_read_text_and_stay_exact(field: str, text: object, value: int) -> None:
+    built = InferenceInputs.build(
+        {"output_tokens": 400, "accelerator": "H100 SXM", "params": "8B", field: text}
+    )
+    assert getattr(built, field) == value
+    assert isinstance(getattr(built, field), int)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "words"),
+    [
+        ({"batch": "0.5"}, "batch", "batch must be a whole number, got 0.5"),
+        ({"batch": "1e308"}, "batch", "batch out of range"),
+        ({"pue": "0.9"}, "pue", "pue out of range: must be from 1 to 5, got 0.9"),
+        ({"pue": "1e400"}, "pue", "the number is too large"),
+        ({"seed": "-1"}, "seed", "seed must not be negative, got -1"),
+        ({"samples": "1e20"}, "samples", "samples out of range"),
+        ({"samples": "16..64"}, "samples", "samples takes one number"),
+        ({"count": "1" * 400}, "count", "(400 characters)"),
+    ],
+)
+def test_out_of_bounds_text_names_the_field(kwargs: dict[str, str], field: str, words: str) -> None:
+    with pytest.raises(FieldError) as info:
+        InferenceInputs.build(
+            {"output_tokens": 400, "accelerator": "H100 SXM", "params": "8B", **kwargs}
+        )
+    assert info.value.field == field
+    assert words in info.value.message
+    assert info.value.hint
+
+
+def test_a_grammar_error_gets_the_fields_own_hint() -> None:
+    with pytest.raises(FieldError) as info:
+        TrainingInputs.build(accelerator="H100 SXM", accelerator_hours=1000, pue="1:1e400")
+    assert info.value.hint == "a PUE is facility over IT energy, e.g. 1.2 or 1.1..1.4"
+
+
+def test_inputs_at_the_caps_still_build(catalog: Catalog) -> None:
+    built = TrainingInputs.build(
+        accelerator="H100 SXM", count=10_000_000, days=36_500, pue=5, samples=100,
+        seed=2**64 - 1,
+    )  # fmt: skip
+    result = built.run(catalog)
+    assert 0 < result.energy_j["p5"] <= result.energy_j["p95"] < float("inf")

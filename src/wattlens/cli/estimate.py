@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from wattlens.cli._output import emit_json, stdout
+from wattlens.bounds import (
+    FIELDS,
+    MAX_ACCELERATOR_HOURS,
+    MAX_ACCELERATORS,
+    MAX_BATCH,
+    MAX_DAYS,
+    MAX_HEADS,
+    MAX_HIDDEN_SIZE,
+    MAX_LAYERS,
+    MAX_PARAMS,
+    MAX_PUE,
+    MAX_REQUEST_TOKENS,
+    MAX_SAMPLES,
+    MAX_TRAINING_TOKENS,
+    MIN_MFU,
+    check_samples,
+)
+from wattlens.cli._output import Table, emit_json, stdout
+from wattlens.errors import InputValueError, UsageError
 
 if TYPE_CHECKING:
     from wattlens.estimate import Estimate
@@ -38,15 +57,23 @@ class PrecisionChoice(StrEnum):
 
 
 def _fmt_range(q: Range) -> str:
-    from wattlens.units import format_energy
+    from wattlens.units import ENERGY, format_range
 
-    low, high = format_energy(q.p5), format_energy(q.p95)
-    return f"{format_energy(q.p50)}  (p5 {low} – p95 {high})"
+    return format_range(q.p5, q.p50, q.p95, ENERGY)
 
 
 def _render(e: Estimate, title: str) -> None:
     from wattlens.estimate import InferenceEstimate, TrainingEstimate
-    from wattlens.units import format_energy, format_mass, format_volume
+    from wattlens.units import (
+        ENERGY,
+        format_bounds,
+        format_count,
+        format_energy,
+        format_mass,
+        format_money,
+        format_volume,
+        range_text,
+    )
 
     stdout.print(
         f"[bold]{escape(title)}[/bold] — {e.boundary} boundary, [yellow]estimated[/yellow] "
@@ -56,15 +83,15 @@ def _render(e: Estimate, title: str) -> None:
     stdout.print(f"energy   [bold]{_fmt_range(e.energy)}[/bold]", highlight=False)
     table = Table("boundary", "p50", "p5 – p95", box=None, pad_edge=False)
     for name, q in e.energy_by_boundary.items():
-        table.add_row(name, format_energy(q.p50),
-                      f"{format_energy(q.p5)} – {format_energy(q.p95)}")  # fmt: skip
+        table.add_row(name, format_energy(q.p50), format_bounds(q.p5, q.p95, ENERGY, q.p50))
     stdout.print(table)
     if isinstance(e, TrainingEstimate):
         hours = e.accelerator_hours
-        stdout.print(f"accelerator-hours {hours.p50:.3g} (p5 {hours.p5:.3g} – p95 "
-                     f"{hours.p95:.3g})", highlight=False)  # fmt: skip
+        hours_text = range_text(hours.p5, hours.p50, hours.p95, format_count)
+        stdout.print(f"accelerator-hours {hours_text}", highlight=False)
     if isinstance(e, InferenceEstimate):
-        batch = f"{e.batch.p50:g}" if e.batch.is_point else f"{e.batch.p5:.3g}–{e.batch.p95:.3g}"
+        batch = format_count(e.batch.p50) if e.batch.is_point else (
+            f"{format_count(e.batch.p5)}–{format_count(e.batch.p95)}")  # fmt: skip
         stdout.print(
             f"served on {e.count} accelerator(s), batch {batch}, "
             f"{e.precision}; per request: prefill "
@@ -77,14 +104,17 @@ def _render(e: Estimate, title: str) -> None:
                 stdout.print(f"serving stack: {escape(a.value)}  [dim]{escape(a.basis)}[/dim]",
                              highlight=False, soft_wrap=True)  # fmt: skip
     impacts = e.typed_impacts
+    where = escape(impacts.place.grid_name + impacts.place.origin_note())
     line = (
-        f"impacts of the facility energy at {impacts.place.grid_name}: "
+        f"impacts of the facility energy at {where}: "
         f"{format_mass(impacts.co2e_g.p50)} CO2e, "
         f"{format_volume(impacts.water_l.total.p50)} water (on- and off-site)"
     )
     if impacts.cost is not None:
-        line += f", {impacts.cost.amount.p50:.3g} {impacts.cost.currency}"
+        line += f", {format_money(impacts.cost.amount.p50, impacts.cost.currency)}"
     stdout.print(escape(line), highlight=False)
+    if e.embodied is not None:
+        stdout.print(escape(e.embodied.describe()), highlight=False, soft_wrap=True)
     stdout.print("[bold]what drives the range[/bold]")
     for driver, share in e.sensitivity[:4]:
         stdout.print(f"  {escape(driver):24} {share:5.0%}", highlight=False)
@@ -106,54 +136,164 @@ _JSON_HELP = (
 )
 
 
+class _OptionError(UsageError):
+    """A bad number in an option, raised past click's own conversion errors.
+
+    Not a ``ValueError`` (as :class:`~wattlens.errors.InputValueError` is): click turns
+    those into its boxed usage message; this reaches ``wattlens.cli.main`` and prints
+    the one ``error:`` / ``hint:`` pair every bad input gets.
+    """
+
+
+def option_name(field: str) -> str:
+    """The command-line option of an estimate input (``output_tokens`` → ``--output-tokens``)."""
+    return "--" + field.replace("_", "-")
+
+
+def _named(field: str, message: str) -> str:
+    """``message`` about ``field`` in the words of the command line: the option, named."""
+    option = option_name(field)
+    for name in (field, field.replace("_", " ")):
+        if message.startswith(name + " "):
+            return option + message[len(name) :]
+    return f"{option}: {message}"
+
+
+def _whole_option(field: str) -> Callable[[str | int], int]:
+    """A parser for a whole-number option, checked against :mod:`wattlens.bounds`.
+
+    Text goes through the quantity grammar, so ``--samples 2k`` and ``-n 1K`` work.
+    """
+
+    def parse(value: str | int) -> int:
+        from wattlens.estimate.inputs import whole_number
+
+        try:
+            if field == "samples":
+                return check_samples(
+                    option_name(field), whole_number(field, value), cap=MAX_SAMPLES
+                )
+            number = whole_number(field, value)
+        except InputValueError as exc:
+            raise _OptionError(_named(field, exc.message), hint=exc.hint) from None
+        if number is None:
+            raise _OptionError(f"{option_name(field)} needs a number", hint=FIELDS[field].hint)
+        return int(number)
+
+    return parse
+
+
 # Options shared by `wattlens estimate` and `wattlens report estimate`.
 AcceleratorOpt = Annotated[
     str, typer.Option("--accelerator", "-a", help="Accelerator name (catalog).")
 ]
 TrainCountOpt = Annotated[
-    int | None, typer.Option("--count", "-n", min=1, help="Number of accelerators.")
+    int | None,
+    typer.Option(
+        "--count",
+        "-n",
+        parser=_whole_option("count"),
+        metavar="N",
+        help=f"Number of accelerators, 1 to {MAX_ACCELERATORS:,}.",
+    ),
 ]
 AcceleratorHoursOpt = Annotated[
-    str | None, typer.Option("--accelerator-hours", help="Accelerator-hours of the run.")
+    str | None,
+    typer.Option(
+        "--accelerator-hours",
+        help=f"Accelerator-hours of the run, at most {MAX_ACCELERATOR_HOURS:g}.",
+    ),
 ]
-DaysOpt = Annotated[float | None, typer.Option("--days", help="Wall-clock days (with --count).")]
+DaysOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--days", help=f"Wall-clock days (with --count), X or LOW..HIGH, at most {MAX_DAYS:,}."
+    ),
+]
 TrainParamsOpt = Annotated[
-    str | None, typer.Option("--params", help="Total parameters (7e10, 70B).")
+    str | None,
+    typer.Option("--params", help=f"Total parameters (7e10, 70B), at most {MAX_PARAMS:g}."),
 ]
-TokensOpt = Annotated[str | None, typer.Option("--tokens", help="Training tokens (2T).")]
+TokensOpt = Annotated[
+    str | None,
+    typer.Option("--tokens", help=f"Training tokens (2T), at most {MAX_TRAINING_TOKENS:g}."),
+]
 ActiveParamsOpt = Annotated[
-    str | None, typer.Option("--active-params", help="Active parameters per token (MoE).")
+    str | None,
+    typer.Option(
+        "--active-params", help=f"Active parameters per token (MoE), at most {MAX_PARAMS:g}."
+    ),
 ]
 TrainModelOpt = Annotated[
     str | None, typer.Option("--model", "-m", help="Catalog model instead of --params.")
 ]
 MfuOpt = Annotated[
-    str | None, typer.Option("--mfu", help="Model-FLOP utilisation, X or LOW:HIGH in (0, 1].")
+    str | None,
+    typer.Option("--mfu", help=f"Model-FLOP utilisation, X or LOW:HIGH, {MIN_MFU:g} to 1."),
 ]
 TrainPrecisionOpt = Annotated[
     PrecisionChoice, typer.Option("--precision", help="Training precision.")
 ]
 BoundaryOpt = Annotated[BoundaryChoice, typer.Option("--boundary", help="What the energy counts.")]
-PueOpt = Annotated[str | None, typer.Option("--pue", help="PUE, X or LOW:HIGH.")]
+PueOpt = Annotated[
+    str | None, typer.Option("--pue", help=f"PUE, X or LOW:HIGH, 1 to {MAX_PUE:g} (facility).")
+]
 LocationOpt = Annotated[
     str | None, typer.Option("--location", "-l", help="Country, grid zone or cloud region.")
 ]
-SamplesOpt = Annotated[int, typer.Option("--samples", min=100, help="Monte Carlo samples.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+SamplesOpt = Annotated[
+    int,
+    typer.Option(
+        "--samples",
+        parser=_whole_option("samples"),
+        metavar="N",
+        help=f"Monte Carlo samples, 100 to {MAX_SAMPLES:,} (the cap of the dashboard "
+        "and scenarios too); memory grows with the samples.",
+    ),
+]
+SeedOpt = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        parser=_whole_option("seed"),
+        metavar="N",
+        help="Random seed, a whole number 0 to 2**64 - 1.",
+    ),
+]
 OutputTokensOpt = Annotated[
-    str, typer.Option("--output-tokens", help="Generated tokens per request, N or LOW..HIGH.")
+    str,
+    typer.Option(
+        "--output-tokens",
+        help=f"Generated tokens per request, N or LOW..HIGH, at most {MAX_REQUEST_TOKENS:g}.",
+    ),
 ]
 InferModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Catalog model.")]
-InferParamsOpt = Annotated[str | None, typer.Option("--params", help="Total parameters (8e9, 8B).")]
+InferParamsOpt = Annotated[
+    str | None,
+    typer.Option("--params", help=f"Total parameters (8e9, 8B), at most {MAX_PARAMS:g}."),
+]
 InputTokensOpt = Annotated[
-    str | None, typer.Option("--input-tokens", help="Prompt tokens, N or LOW:HIGH.")
+    str | None,
+    typer.Option(
+        "--input-tokens", help=f"Prompt tokens, N or LOW:HIGH, 0 to {MAX_REQUEST_TOKENS:g}."
+    ),
 ]
 InferCountOpt = Annotated[
     int | None,
-    typer.Option("--count", "-n", min=1, help="Accelerators per replica (default: fit)."),
+    typer.Option(
+        "--count",
+        "-n",
+        parser=_whole_option("count"),
+        metavar="N",
+        help=f"Accelerators per replica, 1 to {MAX_ACCELERATORS:,} (default: fit).",
+    ),
 ]
 BatchOpt = Annotated[
-    str | None, typer.Option("--batch", help="Concurrent requests, N or LOW..HIGH (default 64).")
+    str | None,
+    typer.Option(
+        "--batch",
+        help=f"Concurrent requests, whole N or LOW..HIGH, 1 to {MAX_BATCH:,} (default 64).",
+    ),
 ]
 InferPrecisionOpt = Annotated[
     PrecisionChoice, typer.Option("--precision", help="Weight precision.")
@@ -166,13 +306,41 @@ StackOpt = Annotated[
         "(transformers generate), llama.cpp, or unknown (default: a range spanning them all).",
     ),
 ]
-LayersOpt = Annotated[int | None, typer.Option("--layers", min=1, help="Transformer layers.")]
-HiddenSizeOpt = Annotated[
-    int | None, typer.Option("--hidden-size", min=1, help="Model width d_model.")
+LayersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--layers",
+        parser=_whole_option("layers"),
+        metavar="N",
+        help=f"Transformer layers, 1 to {MAX_LAYERS:,}.",
+    ),
 ]
-HeadsOpt = Annotated[int | None, typer.Option("--heads", min=1, help="Attention (query) heads.")]
+HiddenSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--hidden-size",
+        parser=_whole_option("hidden_size"),
+        metavar="N",
+        help=f"Model width d_model, 1 to {MAX_HIDDEN_SIZE:,}.",
+    ),
+]
+HeadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--heads",
+        parser=_whole_option("heads"),
+        metavar="N",
+        help=f"Attention (query) heads, 1 to {MAX_HEADS:,}.",
+    ),
+]
 KvHeadsOpt = Annotated[
-    int | None, typer.Option("--kv-heads", min=1, help="Key/value heads (grouped-query).")
+    int | None,
+    typer.Option(
+        "--kv-heads",
+        parser=_whole_option("kv_heads"),
+        metavar="N",
+        help=f"Key/value heads (grouped-query), 1 to {MAX_HEADS:,}.",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_SAMPLES = 20_000
@@ -184,7 +352,7 @@ def training_from_options(
     accelerator: str,
     count: int | None,
     accelerator_hours: str | None,
-    days: float | None,
+    days: str | float | None,
     params: str | None,
     tokens: str | None,
     active_params: str | None,
@@ -201,12 +369,14 @@ def training_from_options(
     from wattlens.estimate.inputs import TrainingInputs
 
     _check_pue_boundary(pue, boundary)
-    return TrainingInputs.build(
-        accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
-        params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
-        precision=precision.value, boundary=boundary.value, pue=pue, location=location,
-        samples=samples, seed=seed,
-    ).run()  # fmt: skip
+    with _options_named():
+        inputs = TrainingInputs.build(
+            accelerator=accelerator, count=count, accelerator_hours=accelerator_hours, days=days,
+            params=params, tokens=tokens, active_params=active_params, model=model, mfu=mfu,
+            precision=precision.value, boundary=boundary.value, pue=pue, location=location,
+            samples=samples, seed=seed,
+        )  # fmt: skip
+    return inputs.run()
 
 
 def inference_from_options(
@@ -237,13 +407,28 @@ def inference_from_options(
     if model is None and params is None:
         raise typer.BadParameter("give --model NAME or --params P", param_hint="--model")
     _check_pue_boundary(pue, boundary)
-    return InferenceInputs.build(
-        output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
-        active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
-        precision=precision.value, layers=layers, hidden_size=hidden_size, heads=heads,
-        kv_heads=kv_heads, stack=stack, boundary=boundary.value, pue=pue, location=location,
-        samples=samples, seed=seed,
-    ).run()  # fmt: skip
+    with _options_named():
+        inputs = InferenceInputs.build(
+            output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
+            active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
+            precision=precision.value, layers=layers, hidden_size=hidden_size, heads=heads,
+            kv_heads=kv_heads, stack=stack, boundary=boundary.value, pue=pue, location=location,
+            samples=samples, seed=seed,
+        )  # fmt: skip
+    return inputs.run()
+
+
+@contextmanager
+def _options_named() -> Iterator[None]:
+    """A bad input named as its option (``--output-tokens``), not its keyword."""
+    from wattlens.estimate.inputs import FieldError
+
+    try:
+        yield
+    except FieldError as exc:
+        if exc.code == "missing":
+            raise
+        raise InputValueError(_named(exc.field, exc.message), hint=exc.hint) from None
 
 
 def _check_pue_boundary(pue: str | None, boundary: BoundaryChoice) -> None:

@@ -12,6 +12,10 @@ scenario engine hand to :func:`wattlens.estimate.training` and
 - a ``(low, high)`` pair: a range, drawn in the Monte Carlo (output tokens
   and batch included).
 
+Every number, however given, then passes the one check of :mod:`wattlens.bounds`:
+finite, whole where it counts things (batch, accelerators, samples, seed) and
+within the documented caps; a bad one is a :class:`FieldError` naming its field.
+
 Example::
 
     inputs = InferenceInputs.build(model="llama-3.1-70b", accelerator="H100 SXM",
@@ -21,11 +25,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from wattlens.bounds import FIELDS, check_field, check_finite, check_samples
 from wattlens.errors import InputValueError
 from wattlens.formulas.uncertainty import DEFAULT_SAMPLES, DEFAULT_SEED
 
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
 #: A value, or a ``(low, high)`` range.
 Span = float | tuple[float, float]
 SpanKind = Literal["count", "count0", "fraction", "ratio"]
+_T = TypeVar("_T")
 
 
 class FieldError(InputValueError):
@@ -76,35 +84,95 @@ def read_span(value: object, *, kind: SpanKind, what: str) -> Span | None:
         low, high = parse_count_span(value, what)
         return low if low == high else (low, high)
     if isinstance(value, tuple | list) and len(value) == 2:
-        low, high = (float(v) for v in value)
+        low, high = (_number(what, v) for v in value)
         if low > high:
             raise InputValueError(
                 f"{what} range {low:g}..{high:g} has low above high", hint="write LOW..HIGH"
             )
         return low if low == high else (low, high)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return _number(what, value)
     raise InputValueError(
         f"{what}: {value!r} is not a number or a (low, high) range", hint="e.g. 400 or 300..700"
     )
 
 
-def _reader(kind: SpanKind, what: str) -> BeforeValidator:
-    return BeforeValidator(lambda v: read_span(v, kind=kind, what=what))
+def bounded(field: str, span: Span | None) -> Span | None:
+    """``span`` if both its ends are within the bounds of ``field`` (see :mod:`wattlens.bounds`).
+
+    Raises:
+        InputValueError: naming ``field``, its bounds and how to fix it.
+    """
+    if span is not None:
+        for end in span if isinstance(span, tuple) else (span,):
+            check_field(field, end)
+    return span
 
 
-def _whole(value: object) -> object:
-    if isinstance(value, str) and value.strip():
-        from wattlens.quantity import parse_count
-
-        number = parse_count(value, "count")
-        if number != int(number):
-            raise InputValueError(f"{value!r} is not a whole number", hint="e.g. 8")
-        return int(number)
-    return None if isinstance(value, str) else value
+def _number(what: str, value: object) -> float:
+    """A finite float: within the bounds of ``what`` where it names an input."""
+    if what in FIELDS:
+        return float(check_field(what, value))
+    return float(check_finite(what, value, low=-sys.float_info.max, high=sys.float_info.max))
 
 
-Whole = Annotated[int | None, BeforeValidator(_whole), Field(ge=1)]
+def _reader(kind: SpanKind, field: str) -> BeforeValidator:
+    def read(value: object) -> Span | None:
+        return bounded(field, _grammar_hint(field, lambda: read_span(value, kind=kind, what=field)))
+
+    return BeforeValidator(read)
+
+
+def _grammar_hint(field: str, read: Callable[[], _T]) -> _T:
+    """The grammar's generic hint (every kind of quantity) becomes the field's own.
+
+    A long number quoted in the message is shortened to its ends and its length.
+    """
+    from wattlens.quantity import HINT
+
+    try:
+        return read()
+    except InputValueError as exc:
+        if exc.hint == HINT or exc.hint is None:
+            exc.hint = FIELDS[field].hint
+        # A 400-digit number quoted back in full would bury the message.
+        exc.message = re.sub(r"'([^']{12})[^']{40,}([^']{6})'", _shortened, exc.message)
+        raise
+
+
+def _shortened(match: re.Match[str]) -> str:
+    return f"'{match[1]}...{match[2]}' ({len(match[0]) - 2} characters)"
+
+
+def whole_number(field: str, value: object) -> int | None:
+    """A whole number of ``field``: a number, or text (``8``, ``1K``, ``2e4``, ``-1``)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if re.fullmatch(r"[+-]?[0-9]{1,30}", text):
+            value = int(text)  # exact, where a float would round a large seed
+        else:
+            from wattlens.quantity import parse
+
+            quantity = _grammar_hint(field, lambda: parse(text, kind="count", what=field))
+            if quantity.is_range:
+                raise InputValueError(
+                    f"{field} takes one number, got {text!r}", hint=FIELDS[field].hint
+                )
+            value = quantity.low
+    if value is None:
+        return None
+    if field == "samples":
+        return check_samples(field, value, point=True)
+    return int(check_field(field, value))
+
+
+def _whole(field: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: whole_number(field, value))
+
+
+Whole = Annotated[int | None, _whole("count")]
 
 
 def _stack(value: object) -> object:
@@ -138,7 +206,9 @@ def _mfu(value: object) -> object:
                 raise InputValueError(
                     f"MFU is a fraction; did you mean {shown}?", hint=f"--mfu {shown}"
                 )
-    return read_span(value, kind="fraction", what="--mfu")
+    return bounded(
+        "mfu", _grammar_hint("mfu", lambda: read_span(value, kind="fraction", what="mfu"))
+    )
 
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -208,8 +278,8 @@ class TrainingInputs(_Inputs):
     boundary: BoundaryName = "facility"
     pue: Annotated[Span | None, _reader("ratio", "pue")] = None
     location: str | None = None
-    samples: int = Field(DEFAULT_SAMPLES, ge=1)
-    seed: int = DEFAULT_SEED
+    samples: Annotated[int, _whole("samples")] = DEFAULT_SAMPLES
+    seed: Annotated[int, _whole("seed")] = DEFAULT_SEED
 
     def run(self, catalog: Catalog | None = None) -> TrainingEstimate:
         """The estimate of these inputs."""
@@ -221,25 +291,25 @@ class TrainingInputs(_Inputs):
 class InferenceInputs(_Inputs):
     """What a per-request inference estimate needs (see :func:`wattlens.estimate.inference`)."""
 
-    output_tokens: Annotated[Span, _reader("count", "output tokens")]
+    output_tokens: Annotated[Span, _reader("count", "output_tokens")]
     accelerator: str
     model: str | None = None
     params: Annotated[Span | None, _reader("count", "params")] = None
     active_params: Annotated[Span | None, _reader("count", "active_params")] = None
-    input_tokens: Annotated[Span | None, _reader("count0", "input tokens")] = None
+    input_tokens: Annotated[Span | None, _reader("count0", "input_tokens")] = None
     count: Whole = None
     batch: Annotated[Span | None, _reader("count", "batch")] = None
     precision: Precision = "bf16"
-    layers: int | None = None
-    hidden_size: int | None = None
-    heads: int | None = None
-    kv_heads: int | None = None
+    layers: Annotated[int | None, _whole("layers")] = None
+    hidden_size: Annotated[int | None, _whole("hidden_size")] = None
+    heads: Annotated[int | None, _whole("heads")] = None
+    kv_heads: Annotated[int | None, _whole("kv_heads")] = None
     stack: Annotated[str, BeforeValidator(_stack)] = "unknown"
     boundary: BoundaryName = "server"
     pue: Annotated[Span | None, _reader("ratio", "pue")] = None
     location: str | None = None
-    samples: int = Field(DEFAULT_SAMPLES, ge=1)
-    seed: int = DEFAULT_SEED
+    samples: Annotated[int, _whole("samples")] = DEFAULT_SAMPLES
+    seed: Annotated[int, _whole("seed")] = DEFAULT_SEED
 
     def run(self, catalog: Catalog | None = None) -> InferenceEstimate:
         """The estimate of these inputs."""

@@ -60,22 +60,24 @@ Bounds
 Every number is finite, and each field has a physical bound far beyond any real
 service, so that a typo (``1e300``) is an error at its line rather than an
 overflow to ``inf`` or ``nan`` in the results. Within these bounds every product
-the engine forms stays finite:
+the engine forms stays finite. The bounds shared with estimates (samples, seed,
+accelerators, batch, PUE, MFU, parameters, tokens, days, accelerator-hours) are the
+constants of :mod:`wattlens.bounds`:
 
 ==============================  ==========================================================
 ``requests_per_day``            at most 1e15 (some 100,000 a day for every person alive)
 ``users``                       at most 1e11 (over ten times the world's population)
 ``requests_per_user_per_day``   at most 1e6 (one every 86 ms, all day)
 ``growth_per_year``             at most 100 (10,000 % a year), above -1
-``params``, ``active_params``   at most 1e15 (500 times the largest published models)
-``tokens`` (training)           at most 1e16 (some 300 times the largest training sets)
+``params``, ``active_params``   1 to 1e15 (500 times the largest published models)
+``tokens`` (training)           1 to 1e16 (some 300 times the largest training sets)
 ``input_tokens``,               at most 1e9 per request (100 times the longest context
 ``output_tokens``               windows)
 ``energy_per_request``          at most 1 MWh
 ``power_per_server``            at most 10 MW
 ``servers``                     at most 1e9
 ``count`` (accelerators)        at most 10,000,000
-``batch``                       1 to 1,000,000
+``batch``                       whole numbers, 1 to 1,000,000
 ``days``                        at most 36,500 (a century)
 ``accelerator_hours``           at most 1e12
 ``mfu``                         0.1 % to 100 %
@@ -94,12 +96,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator
 
+from wattlens.bounds import (
+    MAX_ACCELERATOR_HOURS,
+    MAX_ACCELERATORS,
+    MAX_BATCH,
+    MAX_DAYS,
+    MAX_PARAMS,
+    MAX_PUE,
+    MAX_REQUEST_TOKENS,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_TRAINING_TOKENS,
+    MIN_MFU,
+)
 from wattlens.formulas.uncertainty import DEFAULT_SEED
 from wattlens.scenario.values import FIX, PriceSpan, Span, fail, parse_price, parse_span
 
-#: The most Monte Carlo samples a scenario runs (in the file, ``--samples`` and the dashboard's
-#: estimates alike): memory grows with samples x years x request classes.
-MAX_SAMPLES = 200_000
+# MAX_SAMPLES (wattlens.bounds): the most Monte Carlo samples a scenario runs (in the file,
+# ``--samples`` and the dashboard's estimates alike): memory grows with samples x years x
+# request classes.
 #: The most request classes in one file: each class holds its own samples (100 classes at
 #: 200,000 samples take some 300 MB).
 MAX_REQUEST_CLASSES = 100
@@ -107,8 +122,6 @@ MAX_REQUEST_CLASSES = 100
 MAX_LEVERS = 50
 #: The most training runs in one file.
 MAX_TRAINING_RUNS = 100
-#: The most accelerators one class, run or lever may name (the largest clusters have ~1e6).
-MAX_ACCELERATORS = 10_000_000
 
 
 def check_samples(samples: int, what: str = "samples") -> None:
@@ -150,11 +163,11 @@ def _per_user(raw: Any) -> Span:
 
 
 def _days(raw: Any) -> Span:
-    return _positive(raw, 36_500, "14.8 or 50..60")
+    return _positive(raw, MAX_DAYS, "14.8 or 50..60")
 
 
 def _accelerator_hours(raw: Any) -> Span:
-    return _positive(raw, 1e12, "30.84M or 25M..35M")
+    return _positive(raw, MAX_ACCELERATOR_HOURS, "30.84M or 25M..35M")
 
 
 def _servers(raw: Any) -> Span:
@@ -162,7 +175,9 @@ def _servers(raw: Any) -> Span:
 
 
 def _tokens(raw: Any) -> Span:
-    return parse_span(raw, kind="count", example="500 or 300..700", minimum=0, maximum=1e9)
+    return parse_span(
+        raw, kind="count", example="500 or 300..700", minimum=0, maximum=MAX_REQUEST_TOKENS
+    )
 
 
 def _share(raw: Any) -> Span:
@@ -193,7 +208,7 @@ def _utilisation(raw: Any) -> Span:
 
 
 def _mfu(raw: Any) -> Span:
-    return parse_span(raw, kind="fraction", example="0.4 or 30%..50%", minimum=0.001, maximum=1)
+    return parse_span(raw, kind="fraction", example="0.4 or 30%..50%", minimum=MIN_MFU, maximum=1)
 
 
 def _growth(raw: Any) -> Span:
@@ -208,7 +223,7 @@ def _growth(raw: Any) -> Span:
 
 
 def _pue(raw: Any) -> Span:
-    return parse_span(raw, kind="count", example="1.2 or 1.1..1.4", minimum=1.0, maximum=5.0)
+    return parse_span(raw, kind="count", example="1.2 or 1.1..1.4", minimum=1.0, maximum=MAX_PUE)
 
 
 def _energy(raw: Any) -> Span:
@@ -260,7 +275,11 @@ def _shorter(raw: Any) -> Span:
 
 
 def _batch(raw: Any) -> Span:
-    return parse_span(raw, kind="count", example="64 or 32..128", minimum=1, maximum=1e6)
+    example = "64 or 32..128"
+    span = parse_span(raw, kind="count", example=example, minimum=1, maximum=MAX_BATCH)
+    if not (span.low.is_integer() and span.high.is_integer()):
+        raise fail(f"{raw!r} is not a whole number of concurrent requests", f"write e.g. {example}")
+    return span
 
 
 def _price(raw: Any) -> PriceSpan:
@@ -269,15 +288,15 @@ def _price(raw: Any) -> PriceSpan:
 
 def _model_size(raw: Any) -> float:
     return parse_span(
-        raw, kind="count", example="8e9, 70B or 405bn", minimum=0, minimum_inclusive=False,
-        maximum=1e15, point_only=True,
+        raw, kind="count", example="8e9, 70B or 405bn", minimum=1,
+        maximum=MAX_PARAMS, point_only=True,
     ).low  # fmt: skip
 
 
 def _training_tokens(raw: Any) -> float:
     return parse_span(
-        raw, kind="count", example="15.6T or 2e12", minimum=0, minimum_inclusive=False,
-        maximum=1e16, point_only=True,
+        raw, kind="count", example="15.6T or 2e12", minimum=1,
+        maximum=MAX_TRAINING_TOKENS, point_only=True,
     ).low  # fmt: skip
 
 
@@ -533,7 +552,7 @@ class Scenario(_Strict):
     base_year: int | None = Field(default=None, ge=1990, le=2100)
     years: int = Field(default=1, ge=1, le=100)
     samples: int = Field(default=20_000, ge=100, le=MAX_SAMPLES)
-    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**64 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=MAX_SEED)
     demand: Demand | None = None
     requests: tuple[RequestClass, ...] = Field(default=(), max_length=MAX_REQUEST_CLASSES)
     hardware: Hardware | None = None
