@@ -45,7 +45,7 @@ def _estimate(row: dict[str, str], catalog: Catalog) -> estimate.Estimate:
         output_tokens=float(row["avg_output_tokens"]),
         accelerator=row["accelerator"],
         count=int(row["n_accelerators"]),
-        batch=float(row["avg_batch"]),
+        batch=round(float(row["avg_batch"])),
         precision=PRECISION[row["precision"]],
         stack="current",  # the rows publish their engine: vLLM of 2025
         boundary="accelerator",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wattlens.bounds import check_numbers
 from wattlens.errors import InputValueError
 from wattlens.estimate._common import (
     HOST_FRACTION,
@@ -26,14 +27,16 @@ from wattlens.types import Range, WarningItem
 if TYPE_CHECKING:
     from wattlens.catalog import Catalog
     from wattlens.estimate._common import Array
+    from wattlens.estimate.stacks import Experts
 
 #: Prompt tokens when none are given. Stated in every estimate's assumptions and
 #: warnings: it is an assumption, not a measurement.
 INPUT_TOKENS = Uncertain(
     100, 2000, "loguniform",
     basis="assumption (no --input-tokens): one chat turn's prompt plus a system prompt and "
-    "earlier turns; public chat prompt sets (ShareGPT, LMSYS-Chat-1M, LM Arena) carry "
-    "prompts of tens to hundreds of tokens, system prompts and history add hundreds more",
+    "earlier turns; public chat prompt sets carry prompts of tens to hundreds of tokens "
+    "(ML.ENERGY's 500 ShareGPT first turns: mean 94, median 29 Llama tokens), system "
+    "prompts and history add hundreds more",
 )  # fmt: skip
 DEFAULT_BATCH = 64.0
 
@@ -48,6 +51,24 @@ class _Shape:
     params_active: Input
     kv_bytes_per_token: float
     label: str
+    experts: Experts | None = None
+    """MoE routing where the model's experts are known (formulas/data/moe_experts.csv)."""
+    layers: int = 0
+    """Transformer layers (given, from the catalog, or from the size)."""
+
+
+def _experts(model_id: str, sources: list[str], assumptions: list[Assumption]) -> Experts | None:
+    """The model's MoE routing where it is known, stated as an assumption with its source."""
+    from wattlens.estimate.stacks import moe_experts
+
+    experts = moe_experts().get(model_id)
+    if experts is not None:
+        sources.append(f"moe_experts/{model_id}")
+        routing = f"{experts.per_token} of {experts.experts} routed per token"
+        assumptions.append(
+            Assumption("experts", f"{routing}, {experts.moe_layers} MoE layers", experts.source)
+        )
+    return experts
 
 
 def _model_shape(
@@ -68,6 +89,7 @@ def _model_shape(
 
     label = "given parameters"
     head_dim: int | None = None
+    experts: Experts | None = None
     total: Input | None = params
     active: Input | None = active_params
     if model is not None:
@@ -91,6 +113,7 @@ def _model_shape(
         heads = heads or row.attention_heads
         kv_heads = kv_heads or row.kv_heads or heads
         head_dim = row.head_dim
+        experts = _experts(row.id, sources, assumptions)
         if row.estimate:
             warnings.append(
                 WarningItem(
@@ -118,7 +141,8 @@ def _model_shape(
         )
     assumptions.append(Assumption("KV cache", f"{kv / 1024:.0f} KiB per token (16-bit)",
                                   "2 x layers x d_model x kv_heads/heads x 2 bytes"))  # fmt: skip
-    return _Shape(total, active, kv, label)
+    n_layers = layers or formulas.layers_from_size(central(total))
+    return _Shape(total, active, kv, label, experts, n_layers)
 
 
 def _summary(values: Array, *, keep: bool = False) -> Range:
@@ -188,13 +212,22 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         InputValueError: a value out of range, or a model that does not fit.
         UnknownNameError: an unknown accelerator or model (close names suggested).
     """
+    check_numbers(locals())  # only the arguments are local yet: see wattlens.bounds
     import numpy as np
 
     from wattlens.catalog import get_catalog
-    from wattlens.estimate.stacks import UNKNOWN, check_stack, model_residual, stacks
+    from wattlens.embodied import embodied
+    from wattlens.estimate.stacks import (
+        FITTED_ACCELERATORS,
+        UNKNOWN,
+        check_stack,
+        every_stack,
+        model_residual,
+        stacks,
+    )
     from wattlens.formulas import inference as formulas
     from wattlens.formulas.uncertainty import sample, sample_mixture, sensitivity
-    from wattlens.impacts import estimate_impacts
+    from wattlens.impacts import apply_pue, estimate_impacts
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
@@ -336,25 +369,44 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     for name, given in (("output_tokens", tokens_out), ("batch", batch_given)):
         if is_range(given):
             inputs[name] = given
+    # Experts spread over several devices exchange every MoE layer's tokens in each step.
+    expert_parallel = is_moe and count > 1
+    if expert_parallel:
+        inputs["ep_alltoall_s"] = every_stack("ep_alltoall_s")
+    # A chip no fitted measurement ran on carries the chip-to-chip spread of the fit.
+    if not any(one.id in FITTED_ACCELERATORS for one in accs):
+        inputs["chip_residual"] = every_stack("chip_residual")
+        warnings.append(WarningItem(
+            "accelerator-unfitted",
+            f"no fitted measurement ran on {acc_label}: its efficiencies are those of the "
+            "fitted chips through its own bandwidth, peak and TDP, with a wider range",
+        ))  # fmt: skip
+    # 8-bit weights halve the bytes, but their kernels do not reach twice the 16-bit rate.
+    eight_bit = precision in ("fp8", "int8")
+    if eight_bit:
+        inputs["eight_bit_efficiency"] = every_stack("eight_bit_efficiency")
     draws = sample(inputs, samples, seed)
     if stack != UNKNOWN:
         profiles = [profiles_by_name[stack]]
     else:  # engines that do not serve batches this large leave the mixture
         profiles = [p for p in profiles_by_name.values() if batch_size <= p.max_batch]
     stack_draws, which = sample_mixture(
-        [p.params for p in profiles], [p.weight for p in profiles], samples, seed + 1
-    )
-    if not is_moe:
-        del stack_draws["moe_compute_efficiency"]
+        [p.params for p in profiles], [p.weight for p in profiles], samples, seed + 1,
+        skip=() if is_moe else ("moe_compute_efficiency",),  # dense: not drawn at all
+    )  # fmt: skip
     draws.update(stack_draws)
     if len(profiles) > 1:
         draws["serving_stack"] = which
     sources.extend(f"serving_stacks/{p.name}" for p in profiles)
-    n_out: Array = draws.get("output_tokens", np.full(samples, central(tokens_out)))
-    n_batch: Array = draws.get("batch", np.full(samples, batch_size))
+    # Fixed values as one sample (NumPy broadcasts it), as sample() gives them.
+    n_out: Array = draws.get("output_tokens", np.full(1, central(tokens_out)))
+    n_batch: Array = draws.get("batch", np.full(1, batch_size))
     n_total = draws["params_total"]
     n_active = np.minimum(draws["params_active"], n_total)
-    eff_c = draws["compute_efficiency"] * (draws["moe_compute_efficiency"] if is_moe else 1.0)
+    # Prefill runs every expert on a share of a chunk's tokens: smaller matmuls than a dense
+    # model's. Decode is the roofline of the experts its tokens touch (below).
+    eff_matmul = draws["compute_efficiency"] * (draws["eight_bit_efficiency"] if eight_bit else 1.0)
+    eff_prefill = eff_matmul * (draws["moe_compute_efficiency"] if is_moe else 1.0)
     # A family: each sample runs on one of its variants, drawn uniformly (seeded).
     if len(accs) > 1 and samples > 1:
         variant = np.random.default_rng(seed + 2).integers(len(accs), size=samples)
@@ -376,17 +428,29 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     # Decode: one step per output token for the whole batch, its time shared by B requests.
     # The overhead beyond the roofline grows with the batch (host-side work per sequence).
     overhead_s = draws["step_overhead_s"] + draws["step_overhead_per_seq_s"] * n_batch
+    if expert_parallel:
+        moe_layers = shape.experts.moe_layers if shape.experts else shape.layers
+        overhead_s = overhead_s + moe_layers * draws["ep_alltoall_s"]
     context = formulas.mean_context_tokens(draws["input_tokens"], n_out)
+    params_read = (
+        formulas.moe_params_read_per_step(n_total, n_active, shape.experts.experts,
+                                          shape.experts.per_token, n_batch, count)
+        if is_moe and shape.experts is not None
+        else None
+    )  # fmt: skip
+    # 8-bit weights read and multiply below their ideal rate; the KV cache stays 16-bit.
+    weight_bpp = bpp / draws["eight_bit_efficiency"] if eight_bit else bpp
     bytes_read = formulas.decode_bytes_read(
         n_total,
         n_active,
         n_batch,
-        bpp,
+        weight_bpp,
         context,
         shape.kv_bytes_per_token,
+        params_read,
     )
     step_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * n_batch, count, bandwidth,
-                                    peak_s, draws["mem_efficiency"], eff_c,
+                                    peak_s, draws["mem_efficiency"], eff_matmul,
                                     overhead_s)  # fmt: skip
     steps_per_token = (
         formulas.static_batch_steps_factor(n_batch, draws["static_batching"])
@@ -395,26 +459,41 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     )
     decode_s = formulas.decode_s_per_request(n_out * steps_per_token, step_s, n_batch)
     prefill_s = formulas.prefill_s(
-        formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak_s, eff_c
+        formulas.prefill_flops(n_active, draws["input_tokens"]), count, peak_s, eff_prefill
     )
     busy_s = decode_s + prefill_s  # wall time of the replica attributable to this request
     # While a step waits on the host the chips draw the stack's overhead power: a step
     # can be far slower than the roofline at far less than full power.
     waiting = draws["overhead_power_fraction"]
     busy_fraction = np.maximum(draws["power_fraction"], waiting)
-    decode_util = formulas.utilisation(step_s, overhead_s)
-    decode_power = formulas.power_w(tdp, waiting, busy_fraction, decode_util)
+    flops = 2.0 * n_active * n_batch
+    eff_m, eff_d = draws["mem_efficiency"], eff_matmul
+    intensity = formulas.compute_share(bytes_read, flops, bandwidth, peak_s, eff_m, eff_d)
+    decode_busy = np.maximum(
+        formulas.busy_power_fraction(busy_fraction, draws["memory_power_share"], intensity),
+        waiting,
+    )
+    # Per-sequence work on the host (older engines' Python sampling) leaves the chips waiting;
+    # on the current engine it is GPU work (attention, sampling kernels) at busy power.
+    host_wait_s = overhead_s - draws["step_overhead_per_seq_s"] * n_batch * (
+        1.0 - draws["per_seq_on_host"]
+    )
+    decode_util = formulas.utilisation(step_s, host_wait_s)
+    decode_power = formulas.power_w(tdp, waiting, decode_busy, decode_util)
     # What the roofline leaves unexplained scales the chips' energy (a fitted residual range).
-    e_decode = formulas.energy_j(count, decode_power, decode_s) * draws["model_residual"]
-    e_prefill = formulas.energy_j(count, tdp * busy_fraction, prefill_s) * draws["model_residual"]
+    residual = draws["model_residual"] * draws.get("chip_residual", 1.0)
+    e_decode = formulas.energy_j(count, decode_power, decode_s) * residual
+    e_prefill = formulas.energy_j(count, tdp * busy_fraction, prefill_s) * residual
     e_acc = e_decode + e_prefill
     e_server = e_acc + formulas.energy_j(count, tdp * draws["host_fraction"], busy_s)
-    impacts, chain = estimate_impacts(e_server, draws["pue"], location, catalog)
     by_boundary: dict[Boundary, Range] = {
         "accelerator": _summary(e_acc, keep=True),
         "server": _summary(e_server, keep=True),
-        "facility": _summary(chain.facility_j, keep=True),
+        "facility": _summary(apply_pue(e_server, draws["pue"]), keep=True),
     }
+    impacts, _ = estimate_impacts(e_server, draws["pue"], location, catalog,
+                                  it_range=by_boundary["server"],
+                                  facility_range=by_boundary["facility"])  # fmt: skip
     chosen = by_boundary[bound]
     assert chosen.samples is not None
 
@@ -469,4 +548,5 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         decode_energy_j=_summary(e_decode),
         time_per_request_s=_summary(busy_s),
         decode_step_s=_summary(step_s),
+        embodied=embodied([a.id for a in accs], busy_s * count / 3600.0, catalog),
     )  # fmt: skip

@@ -7,6 +7,11 @@ inference model with its range, its kind (``fitted``, ``bound`` or
 generation of 2023-2024), ``hf`` (plain transformers ``generate``) or
 ``llama.cpp``; ``unknown`` (the default) draws each Monte Carlo sample's stack
 from all of them by the file's prior weights, so its range spans them all.
+The file's ``all`` rows hold for every stack: the fitted residual, the
+expert-parallel exchange per MoE layer, the 8-bit kernels' efficiency and the
+wider range of chips no fitted row ran on. ``formulas/data/moe_experts.csv``
+holds the routing (experts, experts per token, MoE layers) of the catalog's MoE
+models.
 """
 
 from __future__ import annotations
@@ -20,15 +25,22 @@ from wattlens.errors import InputValueError
 from wattlens.formulas.uncertainty import Uncertain
 
 UNKNOWN = "unknown"
+#: Catalog accelerators that the fitted rows ran on (ML.ENERGY v3: H100 SXM, B200; v1: A100).
+#: Any other chip goes through the same roofline with the ``all,chip_residual`` range on top.
+FITTED_ACCELERATORS = frozenset(
+    {"nvidia-h100-sxm", "nvidia-b200", "nvidia-a100-sxm4-40gb", "nvidia-a100-sxm4-80gb"}
+)
 ALL = "all"  # rows that hold for every stack
 #: The inputs every profile sets (beside its label and prior weight).
 PARAMETERS = (
     "mem_efficiency",
     "compute_efficiency",
     "power_fraction",
+    "memory_power_share",
     "overhead_power_fraction",
     "step_overhead_s",
     "step_overhead_per_seq_s",
+    "per_seq_on_host",
     "moe_compute_efficiency",
     "static_batching",
 )
@@ -86,15 +98,43 @@ def stacks() -> dict[str, StackProfile]:
 
 
 @functools.cache
-def model_residual() -> Uncertain:
-    """The factor the roofline leaves unexplained (every stack): measured / estimated."""
+def every_stack(parameter: str) -> Uncertain:
+    """A constant that holds for every stack (the file's ``all`` rows)."""
     text = (resources.files("wattlens.formulas") / "data" / "serving_stacks.csv").read_text(
         encoding="utf-8"
     )
     for row in csv.DictReader(text.splitlines()):
-        if row["stack"] == ALL and row["parameter"] == "model_residual":
+        if row["stack"] == ALL and row["parameter"] == parameter:
             return _uncertain(row)
-    raise ValueError("serving_stacks.csv lacks the all,model_residual row")
+    raise ValueError(f"serving_stacks.csv lacks the all,{parameter} row")
+
+
+def model_residual() -> Uncertain:
+    """The factor the roofline leaves unexplained (every stack): measured / estimated."""
+    return every_stack("model_residual")
+
+
+@dataclass(frozen=True)
+class Experts:
+    """A mixture-of-experts model's routing: experts per layer, routed per token, MoE layers."""
+
+    experts: int
+    per_token: int
+    moe_layers: int
+    source: str
+
+
+@functools.cache
+def moe_experts() -> dict[str, Experts]:
+    """Routing of the catalog's MoE models (``formulas/data/moe_experts.csv``), by model id."""
+    text = (resources.files("wattlens.formulas") / "data" / "moe_experts.csv").read_text(
+        encoding="utf-8"
+    )
+    out = {}
+    for row in csv.DictReader(text.splitlines()):
+        counts = (int(row["experts"]), int(row["experts_per_token"]), int(row["moe_layers"]))
+        out[row["model"]] = Experts(*counts, row["source"])
+    return out
 
 
 def stack_names() -> tuple[str, ...]:

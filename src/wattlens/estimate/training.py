@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from wattlens.bounds import check_numbers
 from wattlens.errors import InputValueError
 from wattlens.estimate._common import (
     HOST_FRACTION,
@@ -52,14 +53,19 @@ TRAIN_POWER_FRACTION = Uncertain(
 #: the low end (0.5, evaluation, ablations and idle reservations included) is a
 #: flagged estimate: no source publishes it.
 TRAIN_GOODPUT = Uncertain(
-    0.5, 0.96, "triangular", 0.85,
-    basis="Llama 3 paper sec. 3.3.4: >90 % effective training time; CoreWeave 2024: up to "
-    "96 %; low end 0.5 an estimate (evaluation, restarts, idle reservations)",
+    0.3, 1.0, "triangular", 0.9,
+    basis="mode 0.9: Llama 3 paper sec. 3.3.4, >90 % effective training time; CoreWeave "
+    "2024: up to 96 %; 1.0 where published hours are computed from throughput (LLaMA); "
+    "low end 0.3 an estimate: billed hours also pay for evaluation, restarts, ablations and idle "
+    "reservations, which published runs rarely separate",
 )  # fmt: skip
 TRAIN_MFU = Uncertain(
-    0.2, 0.55, "triangular", 0.41,
-    basis="published steady-state MFUs 0.21 (GPT-3, V100) to 0.46 (PaLM, TPU v4); mode "
-    "0.41 = the 0.35 the validation table's billed hours imply, over a goodput of 0.85",
+    0.15, 0.6, "triangular", 0.45,
+    basis="published steady-state MFUs: 0.21 (GPT-3, V100, Patterson et al. 2021), 0.38-0.43 "
+    "(Llama 3 405B, H100, Dubey et al. 2024 Table 4), 0.46 (PaLM, TPU v4), 0.475 (LLaMA "
+    "65B: 380 tokens/s/GPU on A100, Touvron et al. 2023), 0.55 (MegaScale, Jiang et al. "
+    "2024); mode 0.45 their median; low end 0.15 an estimate for small models spread "
+    "over many accelerators",
 )  # fmt: skip
 
 
@@ -123,12 +129,14 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         InputValueError: a value out of range or contradictory routes.
         UnknownNameError: an unknown accelerator or model (close names suggested).
     """
+    check_numbers(locals())  # only the arguments are local yet: see wattlens.bounds
     import numpy as np
 
     from wattlens.catalog import get_catalog
+    from wattlens.embodied import embodied
     from wattlens.formulas import training as formulas
     from wattlens.formulas.uncertainty import sample, sensitivity
-    from wattlens.impacts import estimate_impacts
+    from wattlens.impacts import apply_pue, estimate_impacts
 
     catalog = catalog or get_catalog()
     bound = check_boundary(boundary)
@@ -279,12 +287,15 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         acc_s = np.full(samples, central(hours) * formulas.SECONDS_PER_HOUR)
     e_acc = formulas.accelerator_energy_j(acc_s, tdp, draws["power_fraction"])
     e_server = e_acc + formulas.host_energy_j(acc_s, tdp, draws["host_fraction"])
-    impacts, chain = estimate_impacts(e_server, draws["pue"], location, catalog)
+    # The boundaries' summaries are the impacts' too (each impact is an energy times a factor).
     by_boundary: dict[Boundary, Range] = {
         "accelerator": Range.from_samples(e_acc, keep=True),
         "server": Range.from_samples(e_server, keep=True),
-        "facility": Range.from_samples(chain.facility_j, keep=True),
+        "facility": Range.from_samples(apply_pue(e_server, draws["pue"]), keep=True),
     }
+    impacts, _ = estimate_impacts(e_server, draws["pue"], location, catalog,
+                                  it_range=by_boundary["server"],
+                                  facility_range=by_boundary["facility"])  # fmt: skip
     chosen = by_boundary[bound]
     assert chosen.samples is not None
 
@@ -300,6 +311,7 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
                 "are an upper bound on accelerator energy and omit the host",
             )
         )
+    acc_hours = acc_s / 3600.0
     return TrainingEstimate(
         boundary=bound,
         energy=chosen,
@@ -309,7 +321,8 @@ def training(  # noqa: PLR0912, PLR0915 - one check per input, then one pipeline
         sources=tuple(sources),
         warnings=tuple(warnings),
         typed_impacts=impacts,
-        accelerator_hours=Range.from_samples(acc_s / 3600.0),
+        accelerator_hours=Range.from_samples(acc_hours),
         duration_s=Range.from_samples(acc_s / count) if count is not None else None,
         flops=flops,
+        embodied=embodied([a.id for a in accs], acc_hours, catalog),
     )

@@ -14,13 +14,24 @@ or expert parallel: the weights are split, every step uses all of them).
   large batch. The step's time is shared by the ``B`` requests of the batch:
   this is where batching saves energy.
 - **Mixture of experts**: a step reads only the experts its tokens route to.
-  With each token using a fraction ``f = N_active / N_total`` of the weights
-  and independent routing, a batch of ``B`` tokens touches in expectation
-  ``N_total (1 - (1 - f)^B)`` parameters (dense: ``f = 1``, all of them).
+  With ``E`` experts, ``k`` routed per token and independent routing, ``B``
+  tokens touch in expectation ``E (1 - (1 - k/E)^B)`` distinct experts; the
+  non-expert weights ``S`` (attention, embeddings, shared experts) follow from
+  ``N_active = S + (k/E)(N_total - S)`` and are read every step. With the
+  experts spread over ``n`` devices (expert parallelism) the step waits for the
+  device that holds the most touched experts. Where ``E`` and ``k`` are not
+  known, every weight counts as an expert at the share ``f = N_active / N_total``:
+  ``N_total (1 - (1 - f)^B)`` (dense: ``f = 1``, all of them).
 - **KV cache** per token: ``2 (K and V) x layers x d_model x kv_heads/heads``
   values (grouped-query attention shrinks it by ``heads/kv_heads``).
+- **Expert parallelism**: experts spread over several devices exchange each MoE
+  layer's tokens twice per step (dispatch and combine), a latency per layer.
 - **Power** between idle and busy draw, linear in utilisation (the share of
-  a step spent on roofline-bound work; prefill is fully busy).
+  a step spent on roofline-bound work; prefill is fully busy). A busy step that
+  only streams weights draws a share of the compute-bound busy power, rising to
+  all of it as its compute time reaches its memory time.
+- **8-bit weights** halve the bytes, but their kernels reach only part of the
+  ideal 2x (scaling and conversion work): an efficiency factor on both sides.
 """
 
 from __future__ import annotations
@@ -70,6 +81,49 @@ def params_read_per_step(params_total: F, params_active: F, batch: F | float) ->
     return params_total * (1.0 - untouched)  # type: ignore[no-any-return]  # float ** float is Any
 
 
+def shared_params(params_total: F, params_active: F, experts: int, per_token: int) -> F:
+    """Weights every token uses (attention, embeddings, shared experts) of a MoE model.
+
+    Solves ``N_active = S + (k/E)(N_total - S)`` for ``S``; never below 0.
+    """
+    share = per_token / experts
+    return cast(F, np.maximum(0.0, (params_active - share * params_total) / (1.0 - share)))
+
+
+def expected_max_normal(n: int) -> float:
+    """Expected largest of ``n`` standard normal draws (Blom 1958's approximation).
+
+    ``Phi^-1((n - 0.375) / (n + 0.25))``: 0 for one draw, 1.42 for eight.
+    """
+    from statistics import NormalDist
+
+    return 0.0 if n <= 1 else NormalDist().inv_cdf((n - 0.375) / (n + 0.25))
+
+
+def experts_read_share(experts: int, per_token: int, batch: F, devices: int) -> F:
+    """Share of the expert weights whose read sets a decode step's memory time.
+
+    ``B`` tokens touch each expert with probability ``p = 1 - (1 - k/E)^B``. With
+    ``E/n`` experts on each of ``n`` devices, a device holds ``m p`` touched experts
+    on average (binomial spread ``sqrt(m p (1 - p))``); the step waits for the busiest,
+    about ``m p + c_n sqrt(m p (1 - p))`` with ``c_n`` the expected largest of ``n``
+    normal draws. One device: the plain expectation ``p``.
+    """
+    p = 1.0 - (1.0 - per_token / experts) ** batch
+    per_device = max(experts / devices, 1.0)
+    busiest = per_device * p + expected_max_normal(devices) * np.sqrt(per_device * p * (1.0 - p))
+    return np.minimum(per_device, busiest) / per_device  # type: ignore[no-any-return]
+
+
+def moe_params_read_per_step(  # noqa: PLR0917 - a formula: every argument is one of its terms
+    params_total: F, params_active: F, experts: int, per_token: int, batch: F, devices: int
+) -> F:
+    """Parameters a MoE decode step reads, in time: the shared weights and the touched experts."""
+    shared = shared_params(params_total, params_active, experts, per_token)
+    share = experts_read_share(experts, per_token, batch, devices)
+    return shared + (params_total - shared) * share
+
+
 def decode_step_s(  # noqa: PLR0917 - a formula: every argument is one of its terms
     bytes_read: F,
     flops: F,
@@ -88,6 +142,30 @@ def decode_step_s(  # noqa: PLR0917 - a formula: every argument is one of its te
     t_mem = bytes_read / (count * bandwidth_bps * mem_efficiency)
     t_comp = flops / (count * peak_flops * compute_efficiency)
     return cast(F, np.maximum(t_mem, t_comp) + overhead_s)
+
+
+def compute_share(  # noqa: PLR0917 - a formula: every argument is one of its terms
+    bytes_read: F,
+    flops: F,
+    bandwidth_bps: F | float,
+    peak_flops: F | float,
+    mem_efficiency: F,
+    compute_efficiency: F,
+) -> F:
+    """How compute-bound a decode step is: compute time over memory time, at most 1."""
+    t_mem = bytes_read / (bandwidth_bps * mem_efficiency)
+    t_comp = flops / (peak_flops * compute_efficiency)
+    return cast(F, np.minimum(1.0, t_comp / t_mem))
+
+
+def busy_power_fraction(busy_fraction: F, memory_share: F, compute_share: F) -> F:
+    """Board power of a busy step / TDP: memory-bound steps draw less than compute-bound ones.
+
+    A step that only streams weights leaves most of the tensor cores idle: it draws
+    ``memory_share`` of the compute-bound busy power, rising linearly to all of it as
+    the step's compute time reaches its memory time.
+    """
+    return busy_fraction * (memory_share + (1.0 - memory_share) * compute_share)
 
 
 def utilisation(step_s: F, overhead_s: F) -> F:
@@ -109,13 +187,24 @@ def decode_bytes_read(  # noqa: PLR0917 - a formula: every argument is one of it
     params_total: F,
     params_active: F,
     batch: F,
-    bytes_per_param: float,
+    bytes_per_param: F | float,
     context_tokens: F,
     kv_bytes_per_token: float,
+    params_read: F | None = None,
 ) -> F:
-    """Bytes a decode step reads: the weights its tokens route to and each sequence's KV cache."""
-    weights = params_read_per_step(params_total, params_active, batch) * bytes_per_param
-    return weights + batch * context_tokens * kv_bytes_per_token
+    """Bytes a decode step reads: the weights its tokens route to and each sequence's KV cache.
+
+    ``params_read`` overrides the token-level MoE share (from :func:`moe_params_read_per_step`).
+    """
+    if params_read is None:
+        params_read = params_read_per_step(params_total, params_active, batch)
+    return params_read * bytes_per_param + batch * context_tokens * kv_bytes_per_token
+
+
+def layers_from_size(params_total: float) -> int:
+    """Layers when only the size is known: N ~ 12 L d^2 with d/L ~ 128 (Kaplan et al. 2020)."""
+    d = float((128 * params_total / 12) ** (1 / 3))
+    return max(1, round(d / 128))
 
 
 def kv_bytes_per_token_from_size(params_total: float) -> float:
