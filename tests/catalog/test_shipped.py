@@ -22,6 +22,7 @@ MINIMUM_ROWS = {
     "exchange_rates": 5,
     "pue": 5,
     "equivalents": 10,
+    "embodied": 8,  # device and server footprints, lifetimes and utilisations
 }
 
 

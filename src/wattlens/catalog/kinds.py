@@ -16,6 +16,7 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     "exchange_rates": "annual average exchange rates to USD",
     "pue": "power usage effectiveness by provider",
     "equivalents": "everyday quantities to compare results with",
+    "embodied": "manufacturing footprints of accelerators and servers, lifetimes and use",
 }
 
 #: The columns a person's listing of each kind shows (``wattlens catalog ls KIND``, the
@@ -33,4 +34,5 @@ LIST_COLUMNS: dict[str, tuple[str, ...]] = {
     "exchange_rates": ("id", "currency", "usd_per_unit", "data_year", "year"),
     "pue": ("id", "name", "pue", "scope", "data_year", "year"),
     "equivalents": ("id", "name", "value", "unit", "region", "year"),
+    "embodied": ("id", "scope", "applies_to", "carbon_kgco2e", "lifetime_years", "year"),
 }

@@ -233,6 +233,52 @@ class Equivalent(CatalogRow):
     data_year: int | None = Field(default=None, ge=1990, le=2100)
 
 
+EmbodiedScope = Literal["accelerator", "server", "lifetime", "utilisation"]
+
+
+class HardwareFootprint(CatalogRow):
+    """A constant of embodied (manufacturing) impacts: one hardware footprint, or one
+    amortisation figure.
+
+    ``scope`` says which: ``accelerator`` (one device's footprint; ``applies_to`` names
+    the accelerator ids it was published for, empty for a figure used for any
+    accelerator), ``server`` (a host server without its accelerators, shared by
+    ``devices_per_server`` of them), ``lifetime`` (years of service the footprint is
+    spread over) or ``utilisation`` (the share of those years the hardware is in use).
+    """
+
+    scope: EmbodiedScope
+    applies_to: str | None = Field(
+        default=None, description="accelerator ids separated by |; empty: any accelerator"
+    )
+    boundary: str | None = Field(default=None, description="life-cycle stages counted")
+    carbon_kgco2e: float | None = Field(default=None, gt=0)
+    adp_kgsbeq: float | None = Field(default=None, gt=0)
+    """Abiotic depletion potential (elements), kilograms of antimony equivalent."""
+    water_l: float | None = Field(default=None, gt=0)
+    devices_per_server: int | None = Field(default=None, gt=0)
+    lifetime_years: float | None = Field(default=None, gt=0, le=30)
+    utilisation: float | None = Field(default=None, gt=0, le=1)
+
+    @property
+    def accelerator_ids(self) -> tuple[str, ...]:
+        """The accelerator ids a device footprint was published for (empty: any)."""
+        return tuple(a.strip() for a in (self.applies_to or "").split("|") if a.strip())
+
+    @model_validator(mode="after")
+    def _fields_of_scope(self) -> HardwareFootprint:
+        impacts = (self.carbon_kgco2e, self.adp_kgsbeq, self.water_l)
+        if self.scope in ("accelerator", "server") and all(v is None for v in impacts):
+            raise ValueError(f"a {self.scope} footprint needs carbon_kgco2e, adp_kgsbeq or water_l")
+        if self.scope == "server" and self.devices_per_server is None:
+            raise ValueError("a server footprint needs devices_per_server")
+        if self.scope == "lifetime" and self.lifetime_years is None:
+            raise ValueError("a lifetime row needs lifetime_years")
+        if self.scope == "utilisation" and self.utilisation is None:
+            raise ValueError("a utilisation row needs utilisation")
+        return self
+
+
 def normalise_name(name: str) -> str:
     """Lower-case a name and drop everything but letters and digits.
 

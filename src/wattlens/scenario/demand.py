@@ -21,6 +21,7 @@ from wattlens.scenario.schema import RequestClass, Scenario, Span
 from wattlens.types import WarningItem
 
 if TYPE_CHECKING:
+    from wattlens.embodied import Embodied
     from wattlens.estimate import InferenceEstimate
     from wattlens.estimate.inputs import InferenceInputs
     from wattlens.scenario.loader import Loc
@@ -73,6 +74,8 @@ class ClassEnergy:
 
     info: ClassInfo
     it_j: Array
+    embodied: Embodied | None = None
+    """Modelled classes: the manufacturing impacts per request (carbon samples kept)."""
 
 
 @dataclass(frozen=True)
@@ -175,11 +178,13 @@ def class_energy(ctx: Context, spec: Scenario, index: int, pue: Array) -> ClassE
             energy_per_request=r.energy_per_request.describe(3600.0, "Wh"),
         )
         energy = given
+        made = None
     else:
         inputs = model_inputs(ctx, r, spec)
         model = _model(ctx, r.name, inputs)
         energy = model.server_j
         est = model.estimate
+        made = est.embodied
         out = r.output_tokens
         assert out is not None
         info = ClassInfo(
@@ -198,7 +203,7 @@ def class_energy(ctx: Context, spec: Scenario, index: int, pue: Array) -> ClassE
         )
     for i, factor in enumerate(r.energy_factors):
         energy = energy * draws.uniform(f"{name}.energy_factors.{i}", factor)
-    return ClassEnergy(info, energy)
+    return ClassEnergy(info, energy, made)
 
 
 #: Warnings of a class's model that a scenario does not repeat: it reports the facility.

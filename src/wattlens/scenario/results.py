@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np  # noqa: TID253 - the engine is imported only by the CLI and API calls
 
+from wattlens.embodied import ScenarioEmbodied, scenario_embodied
 from wattlens.scenario.sampling import DAYS_PER_YEAR
 from wattlens.types import Money, Range, WarningItem
 
@@ -206,6 +207,8 @@ class ScenarioResult:
     """Each warning once, in the order they arose."""
     method: str = "estimated"
     boundary: str = "facility"
+    embodied: ScenarioEmbodied | None = None
+    """Manufacturing impacts of the modelled classes' accelerator time; never in the above."""
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (see ``wattlens scenario run --help``)."""
@@ -228,6 +231,7 @@ class ScenarioResult:
             "requests": [r.to_dict() for r in self.requests],
             "training": [t.to_dict() for t in self.training],
             "fleet": None if self.fleet is None else self.fleet.to_dict(),
+            "embodied": None if self.embodied is None else self.embodied.to_dict(),
             "locations": [row.to_dict() for row in self.locations],
             "assumptions": [a.text for a in self.assumptions],
             "sources": list(self.sources),
@@ -315,6 +319,9 @@ def summarise(ev: Evaluation, spec: Scenario, ctx: Context) -> ScenarioResult:
         sources=tuple(spec.sources),
         catalog_rows=ev.sources,
         warnings=unique_warnings(ev.warnings),
+        embodied=scenario_embodied(
+            [(c.info.share, c.embodied) for c in ev.classes], ev.requests_per_year, spec.base_year
+        ),
     )
 
 
