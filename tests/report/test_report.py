@@ -26,7 +26,7 @@ from wattlens.report import (
     run_view,
     write_html,
 )
-from wattlens.units import format_energy, format_mass
+from wattlens.units import ENERGY, format_energy, format_mass, format_range
 
 HAS_CHROMIUM = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
 
@@ -103,9 +103,9 @@ def test_modelled_run_says_so_with_ranges() -> None:
     assert view["method_label"].startswith("modelled, not measured")
     assert "power" not in view["figures"]  # no timeline recorded
     energy = dict(view["summary"])["energy"]
-    assert energy == (
-        f"{format_energy(run.energy_j)} "
-        f"({format_energy(run.energy_low_j)}–{format_energy(run.energy_high_j)})"
+    # One unit for the whole range, chosen from the central value.
+    assert energy == format_range(
+        run.energy_low_j, run.energy_j, run.energy_high_j, ENERGY, labels=None
     )
     html = run_report(run)
     assert "cpu, ram modelled" in html

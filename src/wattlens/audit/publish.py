@@ -66,7 +66,7 @@ def verdict_label(result: ClaimResult) -> str:
 
 
 def discrepancy_text(result: ClaimResult) -> str:
-    """The size of the gap: ``+3.4 %``, ``×1.0e-04``, ``2.0 years`` or empty."""
+    """The size of the gap: ``+3.4 %``, ``×0.0001``, ``2.0 years`` or empty."""
     judgement = result.judgement or result.quote
     if judgement is None or judgement.discrepancy is None:
         return ""
@@ -78,7 +78,9 @@ def discrepancy_text(result: ClaimResult) -> str:
     ratio = judgement.ratio
     if 0.5 <= ratio <= 2:
         return f"{judgement.discrepancy:+.1%}"
-    return f"×{ratio:.3g}"
+    from wattlens.units import format_sig
+
+    return f"×{format_sig(ratio)}"
 
 
 def _summary(report: AuditReport) -> str:

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from wattlens.cli._output import emit_json, stderr, stdout
+from wattlens.cli._output import Table, emit_json, stderr, stdout
 
 if TYPE_CHECKING:
     from wattlens.audit import AuditReport
@@ -39,8 +38,6 @@ _FORMATS = ("text", "json", "md", "html")
 
 
 def _render(report: AuditReport) -> None:
-    from wattlens.audit.publish import discrepancy_text, verdict_label
-
     title = report.title or Path(report.file).name
     stdout.print(f"[bold]Audit of {escape(title)}[/bold]", highlight=False, soft_wrap=True)
     if report.source:
@@ -50,22 +47,7 @@ def _render(report: AuditReport) -> None:
         "or the ratio (×) when far off",
         highlight=False,
     )
-    table = Table(pad_edge=False)
-    table.add_column("claim", no_wrap=True)
-    table.add_column("stated", overflow="fold")
-    table.add_column("recomputed", overflow="fold")
-    table.add_column("gap", justify="right", overflow="fold")
-    table.add_column("verdict", no_wrap=True)
-    for result in report.results:
-        style = _VERDICT_STYLE[result.verdict]
-        table.add_row(
-            escape(result.claim.id),
-            escape(result.claim.stated.text),
-            escape(result.recomputed_text()) or "[dim]—[/dim]",
-            escape(discrepancy_text(result)),
-            f"[{style}]{escape(verdict_label(result))}[/{style}]",
-        )
-    stdout.print(table)
+    stdout.print(_claims_table(report, stacked=False))
     stdout.print("[bold]notes[/bold]")
     for result in report.results:
         style = _VERDICT_STYLE[result.verdict]
@@ -80,6 +62,39 @@ def _render(report: AuditReport) -> None:
             )
     counts = ", ".join(f"{n} {verdict}" for verdict, n in report.summary.items() if n)
     stdout.print(f"[bold]summary[/bold] {len(report.results)} claims: {counts}", highlight=False)
+
+
+def _claims_table(report: AuditReport, *, stacked: bool) -> Table:
+    """Stated and recomputed side by side, or one above the other where the side-by-side
+    table would have to cut a value (a value written without spaces cannot wrap)."""
+    from rich.measure import Measurement
+
+    from wattlens.audit.publish import discrepancy_text, verdict_label
+
+    table = Table(pad_edge=False)
+    table.add_column("claim", overflow="fold")
+    if stacked:
+        table.add_column("stated\n→ recomputed", overflow="fold")
+    else:
+        table.add_column("stated", overflow="fold")
+        table.add_column("recomputed", overflow="fold")
+    table.add_column("gap", justify="right", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    for result in report.results:
+        style = _VERDICT_STYLE[result.verdict]
+        stated = escape(result.claim.stated.text)
+        recomputed = escape(result.recomputed_text()) or "[dim]—[/dim]"
+        values = [f"{stated}\n→ {recomputed}"] if stacked else [stated, recomputed]
+        table.add_row(
+            escape(result.claim.id),
+            *values,
+            escape(discrepancy_text(result)),
+            f"[{style}]{escape(verdict_label(result))}[/{style}]",
+        )
+    unbounded = stdout.options.update_width(10_000)
+    if not stacked and Measurement.get(stdout, unbounded, table).minimum > stdout.width:
+        return _claims_table(report, stacked=True)
+    return table
 
 
 def _fail_on(text: str | None) -> set[str]:

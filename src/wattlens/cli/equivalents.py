@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from wattlens.cli._output import emit_json, stdout
+from wattlens.cli._output import Table, emit_json, stdout
+from wattlens.units import format_count, format_percent
 
 
 def parse_energy(text: str) -> float:
@@ -62,9 +62,19 @@ def equivalents(
         emit_json({"energy_j": energy_j, "water_l": water_l,
                    "comparisons": [c.to_dict() for c in comparisons]})  # fmt: skip
         return
-    table = Table("is as much as", "value", "unit", "source (year)")
+    table = Table("is as much as", "value", "source (year)")
+    table.columns[0].overflow = "fold"
+    table.columns[1].no_wrap = True
+    table.columns[1].justify = "right"
+    table.columns[2].overflow = "fold"
     for c in comparisons:
-        table.add_row(
-            escape(c.label), f"{c.value:,.4g}", c.unit, escape(f"{c.source[:60]} ({c.year})")
-        )
+        table.add_row(escape(c.label), value_text(c.value, c.unit),
+                      escape(f"{c.source[:60]} ({c.year})"))  # fmt: skip
     stdout.print(table)
+
+
+def value_text(value: float, unit: str) -> str:
+    """A comparison's value for people: ``46.7 years``, ``17,040 days``, ``0.000424 %``."""
+    if unit == "fraction":
+        return format_percent(value)
+    return format_count(value, unit)

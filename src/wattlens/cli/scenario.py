@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from wattlens.cli._output import emit_json, stderr, stdout
+from wattlens.cli._output import Table, emit_json, stderr, stdout
 
 if TYPE_CHECKING:
     from wattlens.scenario.loader import LoadedScenario
@@ -64,25 +63,25 @@ def _load(file: Path, samples: int | None = None) -> LoadedScenario:
 
 
 def _q(q: dict[str, float] | None, fmt: Callable[[float], str]) -> str:
+    from wattlens.units import range_text
+
     if q is None:
         return "—"
-    if abs(q["p95"] - q["p5"]) <= 1e-9 * max(abs(q["p50"]), 1e-30):
-        return fmt(q["p50"])
-    return f"{fmt(q['p50'])} ({fmt(q['p5'])} – {fmt(q['p95'])})"
+    return range_text(q["p5"], q["p50"], q["p95"], fmt, labels=None)
 
 
 def _money(currency: str | None) -> Callable[[float], str]:
-    def fmt(value: float) -> str:
-        return f"{_short(value)} {currency or ''}".strip()
+    from functools import partial
 
-    return fmt
+    from wattlens.units import format_money
+
+    return partial(format_money, currency=currency or "")
 
 
 def _short(value: float) -> str:
-    for factor, suffix in ((1e12, " T"), (1e9, " bn"), (1e6, " M"), (1e3, " k")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g}{suffix}"
-    return f"{value:.3g}"
+    from wattlens.units import format_count
+
+    return format_count(value)
 
 
 def _render_run(data: dict[str, Any]) -> None:
@@ -97,6 +96,10 @@ def _render_run(data: dict[str, Any]) -> None:
     stdout.print(_first_year_table(data))
     if len(data["yearly"]) > 1:
         stdout.print(_projection_table(data["yearly"]))
+    if data.get("embodied") is not None:
+        from wattlens.embodied import describe_scenario
+
+        stdout.print(escape(describe_scenario(data["embodied"])), highlight=False, soft_wrap=True)
     if data["fleet"] is not None:
         _render_fleet(data["fleet"])
     _render_parts(data)
@@ -221,7 +224,7 @@ def _footer(data: dict[str, Any]) -> None:
 
 
 def _render_levers(data: dict[str, Any]) -> None:
-    from wattlens.units import format_energy, format_mass
+    from wattlens.units import ENERGY, format_bounds, format_energy, format_mass
 
     stdout.print(
         f"[bold]{escape(data['scenario'])}[/bold] — levers, one after another; year "
@@ -238,7 +241,7 @@ def _render_levers(data: dict[str, Any]) -> None:
     money = _money(currency)
 
     def span(q: dict[str, float]) -> str:
-        return f"{format_energy(q['p5'])} – {format_energy(q['p95'])}"
+        return format_bounds(q["p5"], q["p95"], ENERGY, q["p50"])
 
     base = data["baseline"]
     table.add_row(
@@ -349,8 +352,7 @@ def _render_equivalents(items: list[dict[str, Any]]) -> None:
     if not shown:
         return
 
-    def num(value: float) -> str:
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    from wattlens.units import format_count as num
 
     parts = []
     for item in shown:

@@ -9,9 +9,18 @@ are only converted to a display unit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
-from wattlens.units import J_PER_KWH, format_energy, format_mass, format_volume
+from wattlens.units import (
+    J_PER_KWH,
+    format_energy,
+    format_mass,
+    format_money,
+    format_number,
+    format_volume,
+    range_text,
+)
 
 MEASURED_METHODS = ("counter", "sampled")
 COLORS = {
@@ -58,34 +67,27 @@ def band(value: Any) -> tuple[float, float, float] | None:
 
 
 def band_text(value: Any, formatter: Callable[[float], str]) -> str:
-    """``central (low–high)`` for a band, the number alone when it has no spread."""
+    """``central unit (low–high unit)`` in one unit, the number alone when it has no spread."""
     parts = band(value)
     if parts is None:
         return ""
     low, mid, high = parts
-    text = formatter(mid)
-    if low != mid or high != mid:
-        text += f" ({formatter(low)}–{formatter(high)})"
-    return text
+    return range_text(low, mid, high, formatter, labels=None)
 
 
 def quantile_text(q: Mapping[str, float], formatter: Callable[[float], str]) -> str:
-    """``p50 (p5 – p95)`` of a quantile dict."""
-    return f"{formatter(q['p50'])} (p5 {formatter(q['p5'])} – p95 {formatter(q['p95'])})"
+    """``p50 unit (p5 low – p95 high unit)`` of a quantile dict, in one unit."""
+    return range_text(q["p5"], q["p50"], q["p95"], formatter)
 
 
 def money(currency: str) -> Callable[[float], str]:
-    """A formatter of amounts in ``currency``."""
-    return lambda amount: f"{amount:.3g} {currency}"
+    """A formatter of amounts in ``currency`` (plain decimals, no exponent)."""
+    return partial(format_money, currency=currency)
 
 
 def cell(value: Any) -> str:
-    """A table cell: lists joined, floats short, empty for unknown."""
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
+    """A table cell: lists joined, numbers plain (no exponent), empty for unknown."""
+    return format_number(value)
 
 
 def impacts_figure(impacts: Mapping[str, Any], label: str) -> dict[str, Any] | None:
@@ -151,10 +153,13 @@ def impact_rows(impacts: Mapping[str, Any]) -> list[tuple[str, str]]:
     if isinstance(place, Mapping):
         text = str(place.get("grid_name") or place.get("grid_id") or place.get("query"))
         if place.get("co2e_g_per_kwh") is not None:
-            text += f" ({place['co2e_g_per_kwh']:g} gCO2e/kWh)"
+            text += f" ({format_number(float(place['co2e_g_per_kwh']))} gCO2e/kWh)"
+        from wattlens.types import origin_note
+
+        text += origin_note(place.get("origin"), place.get("origin_detail"))
         rows.append(("location", text))
     if impacts.get("pue") is not None:
-        rows.append(("PUE", f"{impacts['pue']:g}"))
+        rows.append(("PUE", format_number(float(impacts["pue"]))))
     if impacts.get("facility_energy_j") is not None:
         rows.append(("facility energy", band_text(impacts["facility_energy_j"], format_energy)))
     if impacts.get("co2e_g") is not None:

@@ -6,7 +6,7 @@ Every number comes from an :class:`~wattlens.estimate.Estimate`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wattlens.report.views.common import (
@@ -18,7 +18,7 @@ from wattlens.report.views.common import (
     impacts_figure,
     quantile_text,
 )
-from wattlens.units import format_duration, format_energy
+from wattlens.units import format_count, format_duration, format_energy
 
 if TYPE_CHECKING:
     from wattlens.estimate import Estimate
@@ -146,8 +146,8 @@ def sensitivity_figure(e: Estimate) -> dict[str, Any] | None:
     }
 
 
-_EXTRA_LABELS = {
-    "accelerator_hours": ("accelerator-hours", lambda v: f"{v:.4g}"),
+_EXTRA_LABELS: dict[str, tuple[str, Callable[[float], str]]] = {
+    "accelerator_hours": ("accelerator-hours", format_count),
     "duration_s": ("duration", format_duration),
     "prefill_energy_j": ("prefill energy (accelerators)", format_energy),
     "decode_energy_j": ("decode energy (accelerators)", format_energy),

@@ -16,7 +16,7 @@ from wattlens.report.views.common import (
     money,
     quantile_text,
 )
-from wattlens.units import format_energy, format_mass, format_volume
+from wattlens.units import format_count, format_energy, format_mass, format_volume
 
 _METHOD = "estimated (modelled, not measured)"
 
@@ -113,7 +113,7 @@ def _summary(result: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("energy per request", quantile_text(per_request["energy_j"], format_energy))
         )
     summary.append(
-        ("requests per day (first year)", quantile_text(daily["requests"], lambda v: f"{v:,.0f}"))
+        ("requests per day (first year)", quantile_text(daily["requests"], format_count))
     )
     summary.append(("energy per day", quantile_text(daily["energy_j"], format_energy)))
     summary.append(
@@ -171,16 +171,31 @@ def _figures(
     return figures
 
 
-def _request_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [
-        (
-            str(c.get("name")),
-            f"{c.get('model')} on {c.get('count')} x {c.get('accelerator')}, batch "
-            f"{c.get('batch')}, {c.get('precision')}; "
-            f"{quantile_text(c['energy_per_request_it_j'], format_energy)} IT energy per request",
+def _request_text(c: Mapping[str, Any]) -> str:
+    """What a request class is, from the fields its file sets (a field not set is left out)."""
+    if c.get("method") == "given" or c.get("energy_per_request") is not None:
+        what = f"given {c.get('energy_per_request')}"
+        if c.get("boundary"):
+            what += f" ({c['boundary']} boundary)"
+    else:
+        hardware = " x ".join(str(c[k]) for k in ("count", "accelerator") if c.get(k) is not None)
+        parts = [
+            " on ".join(p for p in (str(c.get("model") or ""), hardware) if p),
+            f"batch {c['batch']}" if c.get("batch") is not None else "",
+            str(c.get("precision") or ""),
+            f"{c['output_tokens']} output tokens" if c.get("output_tokens") is not None else "",
+        ]
+        what = ", ".join(p for p in parts if p)
+    energy = c.get("energy_per_request_it_j")
+    if energy:
+        what += ("; " if what else "") + (
+            f"{quantile_text(energy, format_energy)} IT energy per request"
         )
-        for c in result.get("requests") or ()
-    ]
+    return what or "not set"
+
+
+def _request_rows(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(str(c.get("name")), _request_text(c)) for c in result.get("requests") or ()]
 
 
 def _lever_rows(waterfall: Mapping[str, Any] | None) -> list[tuple[str, str]]:
