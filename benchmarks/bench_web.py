@@ -13,8 +13,12 @@ child process.
 Goals: the runs list API under 50 ms; sorted by energy p99 under 50 ms (one
 client); a run page under 100 ms; the 8-hour 10 Hz timeline API under 150 ms.
 
+``--timeline-only`` writes only the 8-hour run and times its timeline API and
+run page (one client): quick to repeat, e.g. against another checkout with
+``PYTHONPATH=OTHER/src`` for a side-by-side figure.
+
     python benchmarks/bench_web.py [--runs 10000] [--repeat 30] [--clients 20]
-        [--requests-per-client 25] [--no-scenario]
+        [--requests-per-client 25] [--no-scenario] [--timeline-only]
 """
 
 from __future__ import annotations
@@ -354,6 +358,50 @@ def _many_clients(port: int, runs: tuple[str, str, str], clients: int, per_clien
     )
 
 
+def _timeline_only(repeat: int) -> None:
+    """The 8-hour 10 Hz run alone: its timeline API and run page, one client."""
+    import uvicorn
+
+    import wattlens
+    from wattlens.store import Store
+    from wattlens.web.app import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "runs.sqlite"
+        url = f"sqlite:///{path}"
+        with Store(url) as store:
+            store.count()  # creates the tables
+        _long_run(path, 8)
+        eight = _long_id(8)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            print(f"wattlens from {Path(wattlens.__file__).parent}")
+            _times_ms(conn, f"/api/runs/{eight}/timeline", 2)  # warm up
+            for label, request, target in (
+                ("timeline API (8-hour 10 Hz run)", f"/api/runs/{eight}/timeline", "< 150 ms"),
+                ("run page (8-hour 10 Hz run)", f"/runs/{eight}", ""),
+            ):
+                times, _body = _times_ms(conn, request, repeat)
+                print(
+                    f"{label:36} median {statistics.median(times):6.1f} ms  "
+                    f"p99 {_p99(times):6.1f} ms  {target}"
+                )
+        finally:
+            conn.close()
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10_000)
@@ -361,7 +409,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests-per-client", type=int, default=25)
     parser.add_argument("--no-scenario", action="store_true")
+    parser.add_argument("--timeline-only", action="store_true")
     args = parser.parse_args()
+    if args.timeline_only:
+        _timeline_only(args.repeat)
+        return
 
     import uvicorn
 

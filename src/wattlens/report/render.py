@@ -89,6 +89,9 @@ def jinja_environment(*extra_dirs: Path) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["figure_json"] = figure_json
+    from wattlens.catalog.citations import cite, link_parts
+
+    env.globals.update(cite=cite, link_parts=link_parts)
     return env
 
 

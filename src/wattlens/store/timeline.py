@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, Integer, and_, case, func, literal, select
 
 from wattlens.measurement import TimelinePoint
 from wattlens.store.tables import runs, timeline
@@ -33,28 +33,12 @@ def points(conn: Connection, run_id: str) -> list[TimelinePoint]:
     return out
 
 
-def extent(conn: Connection, run_id: str) -> tuple[int, int, int]:
-    """(number of stored points, first seq, last seq) of one run's timeline."""
-    t = timeline.c
-    n, first, last = conn.execute(
-        select(func.count(t.seq.distinct()), func.min(t.seq), func.max(t.seq)).where(
-            t.run_id == run_id
-        )
-    ).one()
-    return int(n or 0), int(first or 0), int(last or 0)
-
-
-def reduced_from_totals(
-    conn: Connection, run_id: str, max_points: int
-) -> tuple[int, list[TimelinePoint]] | None:
-    """(points, bucket means) of a timeline from its running totals; None where they cannot serve.
+def _served_by_totals(conn: Connection, run_id: str) -> tuple[int, list[str]] | None:
+    """(points, components in stored order) of a timeline its running totals serve, else None.
 
     They serve a timeline whose points are numbered 0..n-1 with every component
     at every point (as the meter records them) and whose rows carry the totals
-    (saved at revision 0002 or later). Then a bucket's mean is the difference of
-    the totals at its last point and at the previous bucket's last point,
-    divided by its size: one indexed row per bucket and component is read,
-    whatever the length, and the result equals :func:`bucket_means`.
+    (saved at revision 0002 or later). Five indexed lookups, whatever the length.
     """
     t = timeline.c
     rows = conn.execute(
@@ -71,33 +55,95 @@ def reduced_from_totals(
     ).all()
     if not tail or int(rows) != n * len(tail) or any(cum_n != n for _c, cum_n, _i in tail):
         return None  # a component missing at some point, or totals not stored
-    bucket = max(1, math.ceil(n / max_points))
-    ends = sorted({min(n, (b + 1) * bucket) - 1 for b in range(math.ceil(n / bucket))})
-    found = conn.execute(
-        select(t.seq, t.component, t.cum_power_w, t.cum_t_s, t.id)
-        .where(t.run_id == run_id, t.seq.in_(bindparam("ends", expanding=True)))
-        .order_by(t.seq, t.id),
-        {"ends": ends},
-    ).all()
-    components = [c for c, _n, _i in sorted(tail, key=lambda r: r[2])]
-    totals: dict[tuple[int, str], tuple[float, float]] = {}
-    for seq, component, cum_power, cum_t, _id in found:
-        if cum_power is None or cum_t is None:
-            return None
-        totals[int(seq), component] = (float(cum_power), float(cum_t))
-    if len(totals) != len(ends) * len(components):
-        return None
-    out: list[TimelinePoint] = []
-    previous_end = -1
-    before = dict.fromkeys(components, (0.0, 0.0))
-    for end in ends:
-        size = end - previous_end
-        now = {c: totals[end, c] for c in components}
-        t_mean = (now[components[0]][1] - before[components[0]][1]) / size
-        out.append(
-            TimelinePoint(t_mean, {c: (now[c][0] - before[c][0]) / size for c in components})
+    # The order of the first point, as the full timeline lists the components.
+    head = conn.execute(
+        select(t.component).where(t.run_id == run_id, t.seq == 0).order_by(t.id)
+    ).scalars()
+    return n, list(head)
+
+
+def extent(conn: Connection, run_id: str, *, totals: bool = False) -> tuple[int, int, int]:
+    """(number of stored points, first seq, last seq) of one run's timeline.
+
+    With ``totals`` (a store at revision 0002 or later), a timeline its running
+    totals serve is measured from its last point instead of counting every row.
+    """
+    served = _served_by_totals(conn, run_id) if totals else None
+    if served is not None:
+        return served[0], 0, served[0] - 1
+    t = timeline.c
+    n, first, last = conn.execute(
+        select(func.count(t.seq.distinct()), func.min(t.seq), func.max(t.seq)).where(
+            t.run_id == run_id
         )
-        before, previous_end = now, end
+    ).one()
+    return int(n or 0), int(first or 0), int(last or 0)
+
+
+def reduced_from_totals(
+    conn: Connection, run_id: str, max_points: int
+) -> tuple[int, list[TimelinePoint]] | None:
+    """(points, bucket means) of a timeline from its running totals; None where they cannot serve.
+
+    A bucket's mean is the difference of the totals at its last point and at the
+    previous bucket's last point, divided by its size. The database lists the
+    buckets' last points (a recursive CTE, no bound list of them) and reads each
+    one's rows from the (run, point) index: one indexed lookup per bucket,
+    whatever the length, and the result equals :func:`bucket_means`.
+    """
+    served = _served_by_totals(conn, run_id)
+    if served is None:
+        return None
+    n, components = served
+    t = timeline.c
+    size = max(1, math.ceil(n / max_points))
+    # Each bucket's last point: size-1, 2*size-1, ..., and n-1 for a shorter last bucket.
+    ends = select(literal(min(size, n) - 1, Integer).label("end")).cte("ends", recursive=True)
+    ends = ends.union_all(
+        select(case((ends.c.end + size < n, ends.c.end + size), else_=n - 1)).where(
+            ends.c.end < n - 1
+        )
+    )
+    # Outer join: an end without rows (a store changed meanwhile) shows as NULL.
+    found: Sequence[Any] = conn.execute(
+        select(ends.c.end, t.component, t.cum_power_w, t.cum_t_s).select_from(
+            ends.outerjoin(timeline, and_(t.run_id == run_id, t.seq == ends.c.end))
+        )
+    ).all()
+    n_buckets, width = math.ceil(n / size), len(components)
+    if len(found) != n_buckets * width:
+        return None
+    # The points come in the order the CTE lists them and, within one, the rows in the
+    # order they were saved, the same at every point as a rule (SQLite does so); else
+    # they are sorted here. ORDER BY would sort every row in SQL, even when in order.
+    names = [r[1] for r in found]
+    order = names[:width]
+    in_order = all(found[i][0] < found[i + width][0] for i in range(0, len(found) - width, width))
+    if not in_order or names != order * n_buckets:
+        found = sorted(found, key=lambda r: (r[0], r[1] or ""))
+        names, order = [r[1] for r in found], sorted(components)
+        if names != order * n_buckets:
+            return None  # a component missing at some point
+    # The differences in arrays (a window function in SQL sorts every row again: slower).
+    import numpy as np
+
+    ends_at = np.array([r[0] for r in found], dtype=float).reshape(n_buckets, width)
+    cum_power = np.array([r[2] for r in found], dtype=float).reshape(n_buckets, width)
+    cum_t = np.array([r[3] for r in found], dtype=float).reshape(n_buckets, width)
+    if np.isnan(cum_power).any() or np.isnan(cum_t).any():
+        return None  # no totals at some point (NULL gives NaN)
+    last = ends_at[:, 0]
+    sizes = np.diff(last, prepend=-1.0)
+    if (ends_at != last[:, None]).any() or sizes.min() < 1:
+        return None
+    power = np.diff(cum_power, axis=0, prepend=0.0) / sizes[:, None]
+    first = order.index(components[0])
+    time = np.diff(cum_t[:, first], prepend=0.0) / sizes
+    columns = [order.index(c) for c in components]
+    out = [
+        TimelinePoint(t_s, {c: row[i] for c, i in zip(components, columns, strict=True)})
+        for t_s, row in zip(time.tolist(), power.tolist(), strict=True)
+    ]
     return n, out
 
 

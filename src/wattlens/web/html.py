@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -30,6 +31,26 @@ def url_with(request: Request, **changes: Any) -> str:
     return url.path + ("?" + url.query if url.query else "")
 
 
+def catalog_href(ref: str) -> str | None:
+    """The catalog page of a ``kind/id`` source, or ``None`` when it names no catalog kind."""
+    from wattlens.catalog.loader import KINDS
+
+    kind, _, row_id = ref.partition("/")
+    if kind not in KINDS or not row_id or "/" in row_id:
+        return None
+    return f"/catalog/{quote(kind)}/{quote(row_id)}"
+
+
+def serving_stacks() -> list[tuple[str, str]]:
+    """The estimate form's serving-stack choices: (name, label), ``unknown`` first."""
+    from wattlens.estimate.stacks import UNKNOWN, stacks
+
+    return [
+        (UNKNOWN, "unknown: spans every stack below (default)"),
+        *((name, f"{name}: {profile.label.split(' (')[0]}") for name, profile in stacks().items()),
+    ]
+
+
 def page_templates(accelerators: list[str], models: list[str]) -> Environment:
     """The pages' templates (over the report's), with the formatters they use."""
     templates = jinja_environment(TEMPLATES)
@@ -43,6 +64,8 @@ def page_templates(accelerators: list[str], models: list[str]) -> Environment:
         cell=format_number,
         accelerators=accelerators,
         models=models,
+        catalog_href=catalog_href,
+        serving_stacks=serving_stacks(),
     )
     return templates
 

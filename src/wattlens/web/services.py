@@ -12,7 +12,8 @@ message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from wattlens.catalog import Catalog
     from wattlens.estimate import Estimate
     from wattlens.estimate.inputs import InferenceInputs, TrainingInputs
-    from wattlens.measurement import Measurement
+    from wattlens.measurement import Measurement, TimelinePoint
     from wattlens.scenario.loader import LoadedScenario
     from wattlens.store import Store
 
@@ -109,17 +110,37 @@ def run_timeline(store: Store, run_id: str, max_points: int) -> tuple[Measuremen
     The store averages the points in buckets in the database; the series is that of
     :func:`wattlens.report.views.run.downsample_timeline` over the whole timeline.
     """
-    import math
-
-    from wattlens.report.views.run import downsample_timeline
-
     m = store.get(run_id, timeline=False)
     source_points, reduced = store.counted_timeline(m.run_id, max_points=max_points)
-    series = downsample_timeline(reduced, max_points)
+    series = timeline_series(reduced)
     if source_points:
         series["source_points"] = source_points
         series["bucket_size"] = max(1, math.ceil(source_points / max_points))
     return m, series
+
+
+def timeline_series(points: Sequence[TimelinePoint]) -> dict[str, Any]:
+    """Points already reduced, as :func:`~wattlens.report.views.run.downsample_timeline` gives them.
+
+    The same lists as that function with buckets of one point (rounded to 1e-6,
+    ``null`` where a component has no value), made without its arrays: the
+    store has already averaged the buckets.
+    """
+    components: dict[str, None] = {}
+    for p in points:
+        if p.power_w.keys() != components.keys():
+            components.update(dict.fromkeys(p.power_w))
+
+    def value(v: float | None) -> float | None:
+        return None if v is None or math.isnan(v) else round(v, 6)
+
+    return {
+        "t_s": [round(p.t_s, 6) for p in points],
+        "power_w": {c: [value(p.power_w.get(c)) for p in points] for c in components},
+        "points": len(points),
+        "source_points": len(points),
+        "bucket_size": 1,
+    }
 
 
 def compare_runs(store: Store, run_ids: list[str]) -> dict[str, Any]:
@@ -279,6 +300,48 @@ def _from_form(kind: type[_I], form: dict[str, str], fields: tuple[str, ...]) ->
         ) from None
 
 
+def _non_finite(data: Any) -> bool:
+    """Whether a result's JSON form holds a number that is not finite (JSON null)."""
+    if isinstance(data, float):
+        return not math.isfinite(data)
+    if isinstance(data, dict):
+        if "p50" in data and any(data.get(k) is None for k in ("p5", "p50", "p95", "mean")):
+            return True
+        return any(_non_finite(v) for v in data.values())
+    if isinstance(data, list | tuple):
+        return any(_non_finite(v) for v in data)
+    return False
+
+
+def _finite(inputs: TrainingInputs | InferenceInputs, form: Mapping[str, str]) -> Estimate:
+    """The estimate of ``inputs``, or an error where the inputs give no finite figure.
+
+    The inputs are checked field by field before this; a combination of them that
+    still overflows (each in range, their product not) is refused here rather than
+    answered with null figures or a server error.
+    """
+    numbers = ", ".join(
+        f"{k}={v}"
+        for k, v in form.items()
+        if k not in _TEXT_FIELDS and k not in ("samples", "seed")
+    )
+    problem = UsageError(
+        f"these inputs give no finite estimate ({numbers or 'the catalog values'})",
+        hint="give smaller counts, sizes or durations; `wattlens estimate --help` lists the "
+        "accepted ranges",
+    )
+    try:
+        result = inputs.run()
+    except (OverflowError, ZeroDivisionError, FloatingPointError):
+        raise problem from None
+    if _non_finite(result.to_dict()):
+        raise problem
+    return result
+
+
+_TEXT_FIELDS = ("accelerator", "model", "precision", "boundary", "stack", "location")
+
+
 _TRAINING_FIELDS = ("accelerator", "accelerator_hours", "days", "params", "tokens",
                     "active_params", "model", "mfu", "precision", "boundary", "pue",
                     "location")  # fmt: skip
@@ -293,7 +356,7 @@ def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[st
 
     f = _clean(form)
     _require(f, "accelerator", "name an accelerator from the catalog, e.g. H100 SXM")
-    return _from_form(TrainingInputs, f, _TRAINING_FIELDS).run(), f
+    return _finite(_from_form(TrainingInputs, f, _TRAINING_FIELDS), f), f
 
 
 def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
@@ -305,7 +368,7 @@ def estimate_inference(form: Mapping[str, str | None]) -> tuple[Estimate, dict[s
     _require(f, "output_tokens", "tokens generated per request, e.g. 400")
     if "model" not in f and "params" not in f:
         raise UsageError("give a model or params", hint="e.g. model llama-3.1-8b, or params 8B")
-    return _from_form(InferenceInputs, f, _INFERENCE_FIELDS).run(), f
+    return _finite(_from_form(InferenceInputs, f, _INFERENCE_FIELDS), f), f
 
 
 # -- scenarios -------------------------------------------------------------------------------------

@@ -94,6 +94,11 @@ async def scenario_body(request: Request) -> ScenarioRun:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"the request body is not JSON: {exc}", hint=_BODY_HINT) from None
+    except RecursionError:
+        # The parser gives up after about a thousand levels, at once; the body has three.
+        raise UsageError(
+            "the request body is nested too deeply", hint="send the scenario as " + _BODY_HINT
+        ) from None
     try:
         return ScenarioRun.model_validate(data)
     except ValidationError as exc:

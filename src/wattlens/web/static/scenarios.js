@@ -51,8 +51,15 @@
     td.setAttribute("data-p5", String(q.p5));
     td.setAttribute("data-p50", String(q.p50));
     td.setAttribute("data-p95", String(q.p95));
-    td.textContent = format(q.p50) + (spread && (q.p5 !== q.p50 || q.p95 !== q.p50)
-      ? " (" + format(q.p5) + "–" + format(q.p95) + ")" : "");
+    td.textContent = format(q.p50);
+    if (spread && (q.p5 !== q.p50 || q.p95 !== q.p50)) {
+      // The range goes on its own line so that wide tables wrap instead of widening the page.
+      var range = document.createElement("span");
+      range.className = "range";
+      range.textContent = "(" + format(q.p5) + "–" + format(q.p95) + ")";
+      td.appendChild(document.createTextNode(" "));
+      td.appendChild(range);
+    }
     row.appendChild(td);
     return td;
   }
