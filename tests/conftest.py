@@ -21,6 +21,10 @@ def _isolated_environment(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("WATTLENS_CATALOG", raising=False)
+    # Location settings and the cloud platform's own variables (detection) stay out too.
+    for var in ("WATTLENS_CONFIG", "WATTLENS_LOCATION", "WATTLENS_DETECT_METADATA",
+                "AWS_EXECUTION_ENV", "WEBSITE_SITE_NAME"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("WATTLENS_DB", f"sqlite:///{home / 'runs.sqlite'}")
     use_catalog(None)
     yield

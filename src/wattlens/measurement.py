@@ -8,16 +8,53 @@ names). Fields that a range was computed for carry ``*_low_j``/``*_high_j``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from wattlens.sensors.base import ComponentKind, Method
 from wattlens.types import Impacts
+
+if TYPE_CHECKING:
+    from wattlens.embodied import Embodied
 
 #: Warning codes a measurement may carry (``WarningItem.code``).
 WARNING_MODELLED = "modelled-components"
 WARNING_NOTHING_MEASURED = "nothing-measured"
 
 RunStatus = Literal["completed", "failed", "killed", "interrupted", "not_started"]
+
+Scope = Literal["workload", "machine"]
+"""What the impacts of a measurement are computed on: the measured process tree's share
+(``workload``) or the whole machine (``machine``)."""
+ScopeChoice = Literal["auto", "workload", "machine"]
+SCOPES: tuple[ScopeChoice, ...] = ("auto", "workload", "machine")
+OTHER_LOAD_BELOW_SHARE = 0.9
+"""``auto`` scope: other load is present when the process tree used less than this share
+of the CPU time the whole machine was busy in the window (more than 10 % was other
+processes); the impacts are then the process tree's."""
+
+
+def choose_scope(
+    requested: ScopeChoice, cpu_share: float | None, workload_known: bool
+) -> tuple[Scope, str]:
+    """The scope of a window's impacts and the reason, in words.
+
+    Args:
+        requested: ``auto`` decides from ``cpu_share``; ``workload`` and ``machine`` force it.
+        cpu_share: the process tree's share of the machine's busy CPU time (None: unknown).
+        workload_known: whether any component knows the process tree's share of its energy.
+    """
+    if requested == "machine":
+        return "machine", "machine scope asked for"
+    if not workload_known:
+        return "machine", "no component knows the process tree's share of its energy"
+    other = "" if cpu_share is None else f"{1 - cpu_share:.0%} of busy CPU time was other processes"
+    if requested == "workload":
+        return "workload", "process tree asked for" + (f" ({other})" if other else "")
+    if cpu_share is None:
+        return "machine", "other load unknown: the machine's busy CPU time could not be read"
+    if cpu_share < OTHER_LOAD_BELOW_SHARE:
+        return "workload", f"other load present: {other}"
+    return "machine", f"no other load: {other} (under {1 - OTHER_LOAD_BELOW_SHARE:.0%})"
 
 
 @dataclass(frozen=True)
@@ -78,6 +115,13 @@ class Measurement:
     stored_impacts: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     stored_peak_power_w: float | None = field(default=None, repr=False, compare=False)
     """Peak total power of the timeline when it was not loaded (``Store.get(timeline=False)``)."""
+    scope: Scope = "machine"
+    """What :attr:`impacts` are computed on (runs stored before scopes existed: ``machine``)."""
+    scope_reason: str | None = None
+    """Why that scope, in words (``other load present: 38 % of busy CPU time was …``)."""
+    workload_cpu_share: float | None = None
+    """The process tree's share of the CPU time the machine was busy in the window."""
+    stored_machine_impacts: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def typed_impacts(self) -> Impacts:
@@ -99,14 +143,70 @@ class Measurement:
             from wattlens.impacts import measured_impacts_typed
 
             typed = measured_impacts_typed(
+                self.scope_energy_j,
+                self.scope_energy_low_j,
+                self.scope_energy_high_j,
+                location=self.location,
+                pue=self.pue,
+            )
+        object.__setattr__(self, "_typed_impacts", typed)
+        return typed
+
+    @property
+    def typed_machine_impacts(self) -> Impacts:
+        """Carbon, water and cost of the whole machine's energy (= :attr:`typed_impacts`
+        in machine scope)."""
+        if self.scope == "machine":
+            return self.typed_impacts
+        cached = self.__dict__.get("_typed_machine_impacts")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        typed: Impacts | None = None
+        if self.stored_machine_impacts is not None:
+            try:
+                typed = Impacts.from_dict(self.stored_machine_impacts)
+            except (KeyError, TypeError, AttributeError):
+                typed = None
+        if typed is None:
+            from wattlens.impacts import measured_impacts_typed
+
+            typed = measured_impacts_typed(
                 self.energy_j,
                 self.energy_low_j,
                 self.energy_high_j,
                 location=self.location,
                 pue=self.pue,
             )
-        object.__setattr__(self, "_typed_impacts", typed)
+        object.__setattr__(self, "_typed_machine_impacts", typed)
         return typed
+
+    @property
+    def machine_impacts(self) -> dict[str, Any]:
+        """The JSON form of :attr:`typed_machine_impacts`."""
+        if self.scope == "machine":
+            return self.impacts
+        if self.stored_machine_impacts is None:
+            object.__setattr__(self, "stored_machine_impacts", self.typed_machine_impacts.to_dict())
+        assert self.stored_machine_impacts is not None
+        return self.stored_machine_impacts
+
+    @property
+    def embodied(self) -> Embodied | None:
+        """Manufacturing impacts of the accelerators for the run's duration (modelled; None
+        without an accelerator). See :mod:`wattlens.embodied`."""
+        if "_embodied" not in self.__dict__:
+            from wattlens.embodied import embodied
+            from wattlens.errors import WattlensError
+
+            gpus = [c.name for c in self.components if c.kind == "gpu"]
+            value = None
+            if gpus and self.duration_s >= 0:
+                try:
+                    value = embodied(gpus, len(gpus) * self.duration_s / 3600.0)
+                except WattlensError:
+                    value = None
+            object.__setattr__(self, "_embodied", value)
+        return self.__dict__["_embodied"]  # type: ignore[no-any-return]
 
     @property
     def impacts(self) -> dict[str, Any]:
@@ -146,6 +246,48 @@ class Measurement:
         return sum(
             c.energy_j if s is None else s for c, s in zip(self.components, shares, strict=True)
         )
+
+    def _workload_factors(self) -> list[float]:
+        """Each component's process-tree share of its energy (1: unknown, the machine's)."""
+        return [
+            1.0
+            if c.attributed_energy_j is None or c.energy_j <= 0
+            else c.attributed_energy_j / c.energy_j
+            for c in self.components
+        ]
+
+    @property
+    def scope_energy_j(self) -> float:
+        """The energy :attr:`impacts` are computed on: the process tree's share in workload
+        scope (a component without a known share counts in full), else the machine's."""
+        attributed = self.attributed_energy_j
+        if self.scope == "workload" and attributed is not None:
+            return attributed
+        return self.energy_j
+
+    @property
+    def scope_energy_low_j(self) -> float:
+        if self.scope != "workload" or self.attributed_energy_j is None:
+            return self.energy_low_j
+        return sum(
+            f * (c.energy_j if c.energy_low_j is None else c.energy_low_j)
+            for c, f in zip(self.components, self._workload_factors(), strict=True)
+        )
+
+    @property
+    def scope_energy_high_j(self) -> float:
+        if self.scope != "workload" or self.attributed_energy_j is None:
+            return self.energy_high_j
+        return sum(
+            f * (c.energy_j if c.energy_high_j is None else c.energy_high_j)
+            for c, f in zip(self.components, self._workload_factors(), strict=True)
+        )
+
+    @property
+    def scope_words(self) -> str:
+        """The scope for people: ``process tree (other load present: …)``."""
+        what = "process tree" if self.scope == "workload" else "whole machine"
+        return f"{what} ({self.scope_reason})" if self.scope_reason else what
 
     @property
     def avg_power_w(self) -> float:
@@ -195,7 +337,13 @@ class Measurement:
             ],
             "location": self.location,
             "pue": self.pue,
+            "scope": self.scope,
+            "scope_reason": self.scope_reason,
+            "workload_cpu_share": self.workload_cpu_share,
+            "scope_energy_j": self.scope_energy_j,
             "impacts": self.impacts,
+            "machine_impacts": self.machine_impacts,
+            "embodied": self.embodied.to_dict() if self.embodied is not None else None,
             "host": self.host,
             "warnings": [str(w) for w in self.warnings],
             "timeline": (
@@ -204,6 +352,12 @@ class Measurement:
                 else None
             ),
         }
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich view: totals, each component's method, impacts, sources (escaped)."""
+        from wattlens.html_repr import measurement_html
+
+        return measurement_html(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Measurement:
@@ -233,4 +387,8 @@ class Measurement:
             location=data.get("location"),
             pue=data.get("pue"),
             stored_impacts=data.get("impacts"),
+            scope=data.get("scope", "machine"),
+            scope_reason=data.get("scope_reason"),
+            workload_cpu_share=data.get("workload_cpu_share"),
+            stored_machine_impacts=data.get("machine_impacts"),
         )

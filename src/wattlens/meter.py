@@ -27,7 +27,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -40,7 +40,9 @@ from wattlens.measurement import (
     ComponentEnergy,
     Measurement,
     RunStatus,
+    ScopeChoice,
     TimelinePoint,
+    choose_scope,
 )
 from wattlens.sensors.base import Component, Reading, Sensor
 from wattlens.store.ids import new_run_id
@@ -293,6 +295,14 @@ class Meter:
         clock: monotonic clock (inject for tests).
         reader: reads the sensors that declare ``max_read_interval_s`` while a
             window is open; default the process-wide :func:`shared_reader`.
+        devices: report only these component ids (``("gpu:1",)``); a sensor
+            with none of them is not read at all. Default: every component.
+            One rank of a distributed job measures its own GPUs this way
+            (see :mod:`wattlens.distributed`).
+        scope: what each window's impacts are computed on: ``workload`` (the
+            process tree's share), ``machine``, or ``auto`` (the default):
+            ``workload`` when other load used the machine's CPUs (see
+            :func:`wattlens.measurement.choose_scope`), else ``machine``.
 
     Example::
 
@@ -312,6 +322,8 @@ class Meter:
         pue: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         reader: CadenceReader | None = None,
+        devices: Collection[str] | None = None,
+        scope: ScopeChoice = "auto",
     ) -> None:
         if interval_s <= 0:
             raise UsageError(f"interval must be positive, got {interval_s}")
@@ -325,8 +337,9 @@ class Meter:
 
             found = default_discovery()
             sensors, discovered = found.sensors, found.warnings
-        self.sensors: tuple[Sensor, ...] = tuple(sensors)
-        self._components: list[list[Component]] = [s.components() for s in self.sensors]
+        self.devices: frozenset[str] | None = None if devices is None else frozenset(devices)
+        """The component ids this meter reports (``None``: all of them)."""
+        self.sensors, self._components = _select(tuple(sensors), self.devices)
         self.timeline_enabled = timeline
         self.interval_s = interval_s
         self.location = location
@@ -354,7 +367,11 @@ class Meter:
         self._good: list[Reading | None] = [None] * len(self.sensors)
         self._read_faults: list[tuple[int, str]] = [(0, "")] * len(self.sensors)
         self._notes = [*discovered, *(w for s in self.sensors for w in getattr(s, "warnings", ()))]
-        self._update_periods = _update_periods(self.sensors)
+        self._update_periods = {
+            cid: period
+            for cid, period in _update_periods(self.sensors).items()
+            if self.devices is None or cid in self.devices
+        }
         if self._attributors:
             self._polling = True
         self._sampler_lock = threading.Lock()
@@ -363,6 +380,11 @@ class Meter:
         self._cpu_share_needed = any(
             c.kind == "cpu" and c.method != "modeled" for group in self._components for c in group
         )
+        if scope not in ("auto", "workload", "machine"):
+            raise UsageError(f"unknown scope {scope!r}", hint="use 'auto', 'workload' or 'machine'")
+        self.scope: ScopeChoice = scope
+        # Deciding the scope (and saying why) needs the busy CPU times at the window edges.
+        self._cpu_times_needed = self._cpu_share_needed or scope != "machine"
         self._reader = reader
         # Sensors whose numbers need reads between the edges; the meter's own sampler
         # covers those it reads often enough, the cadence reader the rest.
@@ -548,7 +570,7 @@ class Meter:
             started_at = _now_iso()
             readings = self._edge_read()
             start_s = self._clock()
-            tree, busy = _cpu_times() if self._cpu_share_needed else (0.0, None)
+            tree, busy = _cpu_times() if self._cpu_times_needed else (0.0, None)
         except BaseException:
             self._release(_Window(name, "", 0.0, [], 0.0, None, reader, held, trouble))
             raise
@@ -583,18 +605,29 @@ class Meter:
         readings = self._edge_read()
         end_s = self._clock()
         ended_at = _now_iso()
-        tree, busy = _cpu_times() if self._cpu_share_needed else (0.0, None)
+        tree, busy = _cpu_times() if self._cpu_times_needed else (0.0, None)
         window, points = self._pop_window(name, end_s)
         read_warnings = self._release(window)
         duration = max(end_s - window.start_s, 0.0)
+        cpu_share = _cpu_share(window, tree, busy)
         components = self._energies(
             window.readings,
             readings,
             duration,
             points,
-            _cpu_share(window, tree, busy),
+            cpu_share if self._cpu_share_needed else None,
             unknown_at_begin=window.unknown,
         )
+        scope, scope_reason = choose_scope(
+            self.scope, cpu_share, any(c.attributed_energy_j is not None for c in components)
+        )
+        unshared = [c.id for c in components if c.attributed_energy_j is None]
+        if scope == "workload" and unshared:
+            # No per-process split is invented: such a component counts in full.
+            scope_reason += (
+                f"; {', '.join(unshared)}: no per-process share known, the machine's "
+                "energy is counted"
+            )
         timeline = (
             tuple(TimelinePoint(round(t - window.start_s, 6), p) for t, p in points)
             if self.timeline_enabled
@@ -619,6 +652,9 @@ class Meter:
             warnings=tuple(warnings),
             location=self.location,
             pue=self.pue,
+            scope=scope,
+            scope_reason=scope_reason,
+            workload_cpu_share=cpu_share,
         )
 
     def _pop_window(
@@ -652,7 +688,7 @@ class Meter:
         short = self._short_window_warning(duration)
         if short is not None:
             warnings.append(short)
-        if not components:
+        if not components and self.devices is None:
             warnings.append(
                 WarningItem(
                     WARNING_NOTHING_MEASURED,
@@ -769,6 +805,24 @@ class Meter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _select(
+    sensors: tuple[Sensor, ...], devices: frozenset[str] | None
+) -> tuple[tuple[Sensor, ...], list[list[Component]]]:
+    """The sensors to read and the components to report, kept to ``devices`` when given."""
+    if devices is None:
+        return sensors, [s.components() for s in sensors]
+    listed = {c.id for s in sensors for c in s.components()}
+    unknown = sorted(devices - listed)
+    if unknown:
+        raise UsageError(
+            f"no sensor reports {', '.join(unknown)}",
+            hint=f"the components here are: {', '.join(sorted(listed)) or 'none'}",
+        )
+    kept = [(s, [c for c in s.components() if c.id in devices]) for s in sensors]
+    kept = [(s, components) for s, components in kept if components]
+    return tuple(s for s, _ in kept), [components for _, components in kept]
 
 
 def _cpu_share(window: _Window, tree: float, busy: float | None) -> float | None:

@@ -50,6 +50,8 @@ class PlaceJSON(TypedDict):
     grid_name: str
     region_id: str | None
     co2e_g_per_kwh: float
+    origin: NotRequired[Literal["given", "env", "project", "user", "detected", "default"]]
+    origin_detail: NotRequired[str | None]
 
 
 @with_config(_STRICT)
@@ -116,6 +118,29 @@ class EstimateImpacts(TypedDict):
 
 
 @with_config(_STRICT)
+class LowHigh(TypedDict):
+    low: float
+    high: float
+
+
+@with_config(_STRICT)
+class EmbodiedJSON(TypedDict):
+    """Manufacturing impacts amortised over accelerator-hours: modelled, beside ``impacts``."""
+
+    method: Literal["modeled"]
+    carbon_kgco2e: Quantiles
+    adp_kgsbeq: Quantiles | None
+    water_l: Quantiles | None
+    accelerator_hours: Quantiles
+    carbon_per_accelerator_hour_g: Quantiles
+    lifetime_years: LowHigh
+    utilisation: LowHigh
+    accelerators: list[str]
+    basis: str
+    sources: list[str]
+
+
+@with_config(_STRICT)
 class MeasurementJSON(TypedDict):
     """``wattlens run --json``, ``wattlens runs show --json``, ``Measurement.to_dict()``."""
 
@@ -137,7 +162,16 @@ class MeasurementJSON(TypedDict):
     components: list[ComponentEnergy]
     location: str | None
     pue: float | None
+    scope: NotRequired[Literal["workload", "machine"]]
+    """What ``impacts`` are computed on; absent from runs stored before it existed (machine)."""
+    scope_reason: NotRequired[str | None]
+    workload_cpu_share: NotRequired[float | None]
+    scope_energy_j: NotRequired[float]
     impacts: MeasuredImpacts
+    machine_impacts: NotRequired[MeasuredImpacts]
+    """The whole machine's impacts (the same as ``impacts`` in machine scope)."""
+    embodied: NotRequired[EmbodiedJSON | None]
+    """Absent from runs stored before it existed; None without an accelerator."""
     host: dict[str, Any]
     warnings: list[str]
     timeline: list[TimelinePoint] | None
@@ -176,6 +210,7 @@ class TrainingEstimateJSON(TypedDict):
     duration_s: NotRequired[Quantiles]
     flops: NotRequired[float]
     impacts: EstimateImpacts
+    embodied: EmbodiedJSON | None
     assumptions: list[AssumptionJSON]
     sensitivity: list[SensitivityJSON]
     sources: list[str]
@@ -199,6 +234,7 @@ class InferenceEstimateJSON(TypedDict):
     decode_energy_j: Quantiles
     time_per_request_s: Quantiles
     impacts: EstimateImpacts
+    embodied: EmbodiedJSON | None
     assumptions: list[AssumptionJSON]
     sensitivity: list[SensitivityJSON]
     sources: list[str]
@@ -344,6 +380,27 @@ class EquivalentJSON(TypedDict):
 
 
 @with_config(_STRICT)
+class ScenarioEmbodiedYear(TypedDict):
+    year: int
+    index: int
+    carbon_kgco2e: Quantiles
+    adp_kgsbeq: Quantiles | None
+
+
+@with_config(_STRICT)
+class ScenarioEmbodiedJSON(TypedDict):
+    """Manufacturing impacts of the modelled request classes' accelerator time, modelled."""
+
+    method: Literal["modeled"]
+    carbon_kgco2e: Quantiles
+    adp_kgsbeq: Quantiles | None
+    water_l: Quantiles | None
+    yearly: list[ScenarioEmbodiedYear]
+    basis: str
+    sources: list[str]
+
+
+@with_config(_STRICT)
 class ScenarioResultJSON(TypedDict):
     """``wattlens scenario run --json``."""
 
@@ -365,6 +422,7 @@ class ScenarioResultJSON(TypedDict):
     requests: list[GivenRequestClass | ModelledRequestClass]
     training: list[ScenarioTraining]
     fleet: ScenarioFleet | None
+    embodied: ScenarioEmbodiedJSON | None
     locations: list[ScenarioLocation]
     assumptions: list[str]
     sources: list[str]

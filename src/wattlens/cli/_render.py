@@ -5,24 +5,33 @@ from __future__ import annotations
 import shlex
 
 from rich.console import Console
-from rich.table import Table
 
+from wattlens.cli._output import Table, fmt_number, fmt_range
 from wattlens.cli._safe_text import safe
 from wattlens.measurement import WARNING_MODELLED, Measurement
-from wattlens.types import WarningItem
+from wattlens.types import Impacts, WarningItem
 from wattlens.units import (
     format_duration,
     format_energy,
     format_mass,
+    format_money,
     format_power,
     format_volume,
 )
 
 
 def _range(low: float, central: float, high: float) -> str:
-    if abs(high - low) <= 1e-12 * max(abs(central), 1.0):
-        return format_energy(central)
-    return f"{format_energy(central)} ({format_energy(low)}–{format_energy(high)})"
+    return fmt_range(low, central, high)
+
+
+def _impact_figures(impacts: Impacts) -> str:
+    """Central carbon, water and cost, for one line."""
+    text = (
+        f"{format_mass(impacts.co2e_g.p50)} CO2e, {format_volume(impacts.water_l.total.p50)} water"
+    )
+    if impacts.cost is not None:
+        text += f", {format_money(impacts.cost.amount.p50, impacts.cost.currency)}"
+    return text
 
 
 def render_measurement(m: Measurement, console: Console, *, saved_as: str | None = None) -> None:
@@ -62,14 +71,17 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
         console.print(f"peak power {format_power(m.peak_power_w)}", highlight=False)
     impacts = m.typed_impacts
     place = impacts.place
+    where = safe(place.grid_name + place.origin_note())
     line = (
-        f"impacts at {place.grid_name} ({place.co2e_g_per_kwh:g} gCO2e/kWh), PUE "
-        f"{impacts.pue or 1.0:g}: {format_mass(impacts.co2e_g.p50)} CO2e, "
-        f"{format_volume(impacts.water_l.total.p50)} water"
+        f"impacts for the {safe(m.scope_words)}, at {where} "
+        f"({fmt_number(place.co2e_g_per_kwh)} gCO2e/kWh), PUE "
+        f"{fmt_number(impacts.pue or 1.0)}: {_impact_figures(impacts)}"
     )
-    if impacts.cost is not None:
-        line += f", {impacts.cost.amount.p50:.3g} {impacts.cost.currency}"
+    if m.scope != "machine":
+        line += f"; machine: {_impact_figures(m.typed_machine_impacts)}"
     console.print(line, highlight=False, soft_wrap=True)
+    if m.embodied is not None:
+        console.print(safe(m.embodied.describe()), highlight=False, soft_wrap=True)
     if m.is_modeled:
         modeled = ", ".join(c.id for c in m.components if c.method == "modeled")
         console.print(

@@ -10,9 +10,11 @@ import typer
 from wattlens._version import __version__
 from wattlens.cli import audit as audit_cli
 from wattlens.cli import catalog as catalog_cli
+from wattlens.cli import config as config_cli
 from wattlens.cli import doctor as doctor_cli
 from wattlens.cli import equivalents as equivalents_cli
 from wattlens.cli import estimate as estimate_cli
+from wattlens.cli import exporter as exporter_cli
 from wattlens.cli import limit as limit_cli
 from wattlens.cli import report as report_cli
 from wattlens.cli import run as run_cli
@@ -42,12 +44,14 @@ app.add_typer(estimate_cli.app, name="estimate")
 app.add_typer(scenario_cli.app, name="scenario")
 app.add_typer(report_cli.app, name="report")
 app.command("serve")(serve_cli.serve)
+app.command("exporter")(exporter_cli.exporter)
 app.command("limit")(limit_cli.limit)
 app.command("equivalents")(equivalents_cli.equivalents)
 app.command("audit")(audit_cli.audit)
 app.command("units")(units_cli.units)
 app.command("schema")(schema_cli.schema)
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(config_cli.app, name="config")
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -76,6 +77,25 @@ _Pue = Annotated[
     float | None,
     typer.Option("--pue", min=1.0, help="Facility overhead (PUE >= 1) for the impacts."),
 ]
+
+
+class ScopeOption(StrEnum):
+    auto = "auto"
+    workload = "workload"
+    machine = "machine"
+
+
+_Scope = Annotated[
+    ScopeOption,
+    typer.Option(
+        "--scope",
+        help="What the impacts are computed on: `workload` (the command's process tree's "
+        "share), `machine`, or `auto`: the process tree when other processes used over 10 % "
+        "of the machine's busy CPU time, else the machine. The machine's impacts are "
+        "always reported beside them.",
+        case_sensitive=False,
+    ),
+]
 _Timeline = Annotated[
     bool, typer.Option("--timeline", help="Sample power in the background; store the timeline.")
 ]
@@ -103,6 +123,7 @@ def run(
     name: _Name = None,
     location: _Location = None,
     pue: _Pue = None,
+    scope: _Scope = ScopeOption.auto,
     timeline: _Timeline = False,
     interval: _Interval = 0.5,
     json_output: _JsonOutput = False,
@@ -142,8 +163,10 @@ def run(
     duration_s, energy_j, energy_low_j, energy_high_j, attributed_energy_j,
     avg_power_w, peak_power_w, methods, components[] (id, kind, name, method,
     sensor, basis, energy_j, energy_low_j, energy_high_j, attributed_energy_j,
-    avg_power_w, peak_power_w, catalog_ids), location, pue, impacts (co2e_g,
-    water_l, cost, each low/central/high), host, warnings, timeline.
+    avg_power_w, peak_power_w, catalog_ids), location, pue, scope (workload or
+    machine), scope_reason, workload_cpu_share, scope_energy_j, impacts (co2e_g,
+    water_l, cost, each low/central/high; for the scope), machine_impacts, host,
+    warnings, timeline.
 
     Example: wattlens run --name train -- python train.py --epochs 3
     """
@@ -156,7 +179,9 @@ def run(
 
         measured_impacts(0.0, location=location, pue=pue)
 
-    meter = Meter(timeline=timeline, interval_s=interval, location=location, pue=pue)
+    meter = Meter(
+        timeline=timeline, interval_s=interval, location=location, pue=pue, scope=scope.value
+    )
     label = name or " ".join(command)
     result, exit_code = _measure(
         command, label, meter, location=location, pue=pue, stdout_to_stderr=json_output

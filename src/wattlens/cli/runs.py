@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich import box
-from rich.table import Table
 
-from wattlens.cli._output import emit_json, fmt_number, stdout
+from wattlens.cli._output import Table, emit_json, fmt_number, fmt_range, stdout
 from wattlens.cli._safe_text import plain, safe
 from wattlens.compare import compare_record
 from wattlens.errors import UsageError
@@ -22,7 +21,9 @@ from wattlens.units import (
     format_energy,
     format_mass,
     format_power,
+    format_sig,
     format_volume,
+    range_text,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class ExportFormat(StrEnum):
 
     csv = "csv"
     json = "json"
+    codecarbon = "codecarbon"
 
 
 def _open_store() -> Store:
@@ -68,14 +70,13 @@ def _when(iso: str | None) -> str:
 def _energy_cell(energy_j: float | None, low_j: float | None, high_j: float | None) -> str:
     if energy_j is None:
         return ""
-    text = format_energy(energy_j)
-    if low_j is not None and high_j is not None and (low_j != energy_j or high_j != energy_j):
-        text += f" ({format_energy(low_j)}–{format_energy(high_j)})"
-    return text
+    if low_j is None or high_j is None:
+        return format_energy(energy_j)
+    return fmt_range(low_j, energy_j, high_j)
 
 
 def _ratio_cell(ratio: float | None) -> str:
-    return "" if ratio is None else f"×{ratio:.3g}"
+    return "" if ratio is None else f"×{format_sig(ratio)}"
 
 
 # -- ls ------------------------------------------------------------------------------------------
@@ -171,10 +172,7 @@ def _band_text(value: Any, formatter: Any) -> str | None:
     r = read_range(value)
     if r is None:
         return None
-    text = str(formatter(r.p50))
-    if not r.is_point:
-        text += f" ({formatter(r.p5)}–{formatter(r.p95)})"
-    return text
+    return range_text(r.p5, r.p50, r.p95, formatter, labels=None)
 
 
 def _generic_cell(key: str, value: Any) -> str:
@@ -214,6 +212,9 @@ def _impact_rows(impacts: dict[str, Any]) -> list[tuple[str, str]]:
             text = str(value.get("grid_name") or value.get("grid_id") or value.get("query"))
             if value.get("co2e_g_per_kwh") is not None:
                 text += f" ({fmt_number(value['co2e_g_per_kwh'])} gCO2e/kWh)"
+            from wattlens.types import origin_note
+
+            text += origin_note(value.get("origin"), value.get("origin_detail"))
             rows.append(("location", text))
         elif key == "co2e_g":
             rows.append(("carbon (CO2e)", _generic_cell(key, value)))
@@ -229,6 +230,13 @@ def _impact_rows(impacts: dict[str, Any]) -> list[tuple[str, str]]:
     if sources:
         rows.append(("sources", fmt_number(sources)))
     return rows
+
+
+def _impacts_table(impacts: dict[str, Any], scope: str) -> None:
+    table = Table("impact", "value", title=f"impacts ({scope})", show_header=False)
+    for label, value in _impact_rows(impacts):
+        table.add_row(safe(label), safe(value))
+    stdout.print(table)
 
 
 def _show_human(m: Measurement) -> None:
@@ -251,6 +259,7 @@ def _show_human(m: Measurement) -> None:
         ("methods", ", ".join(m.methods)),
         ("location", m.location or ""),
         ("PUE", fmt_number(m.pue)),
+        ("impacts for", m.scope_words),
         ("timeline", f"{len(m.timeline)} points" if m.timeline else "none"),
     ]
     for key, value in sorted(m.host.items()):
@@ -291,12 +300,13 @@ def _show_human(m: Measurement) -> None:
 
     impacts = m.stored_impacts
     if impacts:
-        table = Table("impact", "value", title="impacts", show_header=False)
-        for label, value in _impact_rows(impacts):
-            table.add_row(safe(label), safe(value))
-        stdout.print(table)
+        _impacts_table(impacts, "process tree" if m.scope == "workload" else "whole machine")
+        if m.scope != "machine":
+            _impacts_table(m.machine_impacts, "whole machine")
         for assumption in impacts.get("assumptions") or ():
             stdout.print(f"assumption: {safe(assumption)}", highlight=False)
+    if m.embodied is not None:
+        stdout.print(safe(m.embodied.describe()), highlight=False, soft_wrap=True)
     for warning in m.warnings:
         stdout.print(f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False)
     if m.is_modeled:
@@ -319,13 +329,29 @@ def show_run(
     peak_power_w, methods, components (each: id, kind, name, method, sensor,
     basis, energy_j, avg_power_w, peak_power_w, energy_low_j, energy_high_j,
     attributed_energy_j, catalog_ids, status: measured, partial or unknown,
-    status_reason: why, or null), location, pue, impacts (carbon co2e_g,
-    water_l, cost, each as {low, central, high}, with sources and
-    assumptions, as computed when the run was saved), host, warnings,
+    status_reason: why, or null), location, pue, scope (workload: the
+    process tree's share, or machine; machine for runs saved before scopes),
+    scope_reason, workload_cpu_share, scope_energy_j, impacts (for the scope:
+    carbon co2e_g, water_l, cost, each as {low, central, high}, with sources
+    and assumptions, as computed when the run was saved), machine_impacts
+    (the same for the whole machine), host, warnings,
     timeline ([{"t_s", "power_w": {component id: watts}}] or null).
+
+    The shared id of a distributed run (``WATTLENS_RUN_ID``, the SLURM job,
+    torchrun's run id) shows the run per node, each node counted once, and in
+    total; its JSON: run_id, energy_j, ranks, nodes (hostname, energy_j,
+    counted_from, components_j, ranks_j, ranks_total_j, node_devices_j),
+    warnings, records.
     """
     with _open_store() as store:
-        measurement = store.get(run_id)
+        # The shared id of a distributed run names its rank and node records together.
+        group = store.group(run_id)
+        measurement = None if group else store.get(run_id)
+    if measurement is None:
+        from wattlens.cli._cluster import show_cluster
+
+        show_cluster(run_id, group, json_output=json_output)
+        return
     if json_output:
         emit_json(measurement.to_dict())
         return
@@ -432,7 +458,12 @@ def compare_runs(
 @app.command("export")
 def export_runs(
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv (one row per run) or json.")
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv (one row per run), json, or codecarbon (CodeCarbon's emissions.csv).",
+        ),
     ] = ExportFormat.csv,
     output: Annotated[
         Path | None,
@@ -460,11 +491,14 @@ def export_runs(
 
     JSON: {"count": number of runs, "runs": [...]} where each run is the full
     record of `wattlens runs show ID --json` (timeline null unless --timeline).
+
+    codecarbon: CodeCarbon 3.3's emissions.csv columns and units (kWh, kg CO2e, W,
+    litres), one row per run, for CodeCarbon's tools: `-f codecarbon -o emissions.csv`.
     """
     since_value = parse_since(since)
     with _open_store() as store:
         if output is None:
-            store.export(fmt.value, sys.stdout, name=name, since=since_value, timeline=timeline)
+            _export_to(store, fmt, sys.stdout, name, since_value, timeline)
             sys.stdout.flush()
             return
         try:
@@ -475,8 +509,24 @@ def export_runs(
                 hint="choose a writable path with --output, or omit it for stdout",
             ) from exc
         with handle:
-            count = store.export(fmt.value, handle, name=name, since=since_value, timeline=timeline)
+            count = _export_to(store, fmt, handle, name, since_value, timeline)
     typer.echo(f"exported {count} runs to {output}", err=True)
+
+
+def _export_to(
+    store: Store,
+    fmt: ExportFormat,
+    out: IO[str],
+    name: str | None,
+    since: str | None,
+    timeline: bool,
+) -> int:
+    if fmt is ExportFormat.codecarbon:
+        from wattlens.store.export import write_codecarbon
+
+        return write_codecarbon(store.measurements(name=name, since=since), out)
+    kind: Literal["csv", "json"] = "csv" if fmt is ExportFormat.csv else "json"
+    return store.export(kind, out, name=name, since=since, timeline=timeline)
 
 
 # -- import --------------------------------------------------------------------------------------

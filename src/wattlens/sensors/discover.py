@@ -24,7 +24,7 @@ Four cross-backend rules:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ def discover(
     amdsmi_module: Any | None = None,
     use_model: bool = True,
     dev_root: Path = Path("/dev"),
+    environ: Mapping[str, str] | None = None,
 ) -> Discovery:
     """Probe every backend in order and build the sensors to measure with.
 
@@ -76,6 +77,8 @@ def discover(
         amdsmi_module: A module with the ``amdsmi`` API (tests pass a fake).
         use_model: Model what no sensor covers.
         dev_root: Where the GPU device nodes are (``/dev``).
+        environ: Where the GPU backends read the visibility variables
+            (``CUDA_VISIBLE_DEVICES``…); default ``os.environ``.
     """
     from wattlens.sensors import amdsmi as amd
     from wattlens.sensors import nvml, rapl
@@ -85,14 +88,14 @@ def discover(
     warnings: list[str] = []
 
     # GPU backends are started once: the probe and the sensor come from the same start.
-    nv, report = nvml.open_nvml(nvml_module)
+    nv, report = nvml.open_nvml(nvml_module, environ)
     probes.append(report)
     if nv is not None:
         sensors.append(nv)
     elif _has_nodes(dev_root, "nvidia[0-9]*"):
         warnings.append(f"NVIDIA GPUs are present but not measured: {report.reason}")
     prefix = "gpu:amd" if nv is not None else "gpu"
-    amd_sensor, report = amd.open_amdsmi(amdsmi_module, id_prefix=prefix)
+    amd_sensor, report = amd.open_amdsmi(amdsmi_module, environ, id_prefix=prefix)
     probes.append(report)
     if amd_sensor is not None:
         sensors.append(amd_sensor)

@@ -73,7 +73,8 @@ def data_dir() -> Path:
 
 
 def default_url() -> str:
-    """The store URL used when none is given: ``WATTLENS_DB`` or the user data dir.
+    """The store URL used when none is given: ``WATTLENS_DB``, the ``db`` config key, or
+    the user data dir.
 
     Returns:
         A SQLAlchemy URL string.
@@ -81,6 +82,11 @@ def default_url() -> str:
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return env
+    from wattlens.config import lookup
+
+    configured = lookup("db")
+    if configured is not None:
+        return str(configured.value)
     return f"sqlite:///{data_dir() / 'runs.sqlite'}"
 
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from wattlens.errors import StoreError
 from wattlens.store import migrate, retry
@@ -51,6 +51,12 @@ def _is_schema_race(exc: BaseException) -> bool:
     return "already exists" in text or "duplicate key" in text
 
 
+def _is_key_conflict(exc: BaseException) -> bool:
+    """Another transaction committed a row with the same key first (PostgreSQL, MySQL)."""
+    text = _detail(exc).lower()
+    return isinstance(exc, IntegrityError) and ("unique" in text or "duplicate" in text)
+
+
 def _sqlite_on_connect(timeout_s: float) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         """WAL lets readers and one writer work at once; the busy timeout makes writers wait."""
@@ -58,6 +64,10 @@ def _sqlite_on_connect(timeout_s: float) -> Callable[[Any, Any], None]:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # A 64 MiB page cache and memory-mapped reads: a long run's timeline is read
+            # bucket by bucket through its index, and the default 2 MiB cache re-reads pages.
+            cursor.execute("PRAGMA cache_size = -65536")
+            cursor.execute("PRAGMA mmap_size = 268435456")
             # A read-only file keeps its journal mode and stays readable: not an error here.
             with contextlib.suppress(sqlite3.Error):
                 cursor.execute("PRAGMA journal_mode = WAL")
@@ -77,15 +87,22 @@ def _server_connect_args(url: URL, timeout_s: float) -> dict[str, Any]:
     """Connect and statement timeouts for a database server, in its driver's terms.
 
     Values given in the URL's query win. libpq counts whole seconds, at least 2.
+    libpq's ``options`` of the URL (a schema's ``search_path``, say) are kept, and the
+    timeouts they do not set are added to them: ``connect_args`` replace the URL's.
     """
     backend, driver, query = url.get_backend_name(), url.get_driver_name(), url.query
     args: dict[str, Any] = {}
     if backend == "postgresql" and driver in ("psycopg", "psycopg2", "psycopg2cffi"):
         if "connect_timeout" not in query:
             args["connect_timeout"] = max(2, math.ceil(timeout_s))
-        if "options" not in query:
+        given = query.get("options", "")
+        if isinstance(given, str):
             ms = max(1, round(timeout_s * 1000))
-            args["options"] = f"-c statement_timeout={ms} -c lock_timeout={ms}"
+            settings = [given] if given else []
+            for name in ("statement_timeout", "lock_timeout"):
+                if name not in given:
+                    settings.append(f"-c {name}={ms}")
+            args["options"] = " ".join(settings)
     elif backend == "postgresql" and driver == "pg8000":
         args.setdefault("timeout", timeout_s)
     elif backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb"):
@@ -206,12 +223,19 @@ class Database:
         self.engine.dispose()
 
     # -- plumbing --------------------------------------------------------
-    def retrying(self, what: str, fn: Callable[[], _T], *, schema: bool = False) -> _T:
-        """Run ``fn``; retry while the database is locked or briefly away; translate errors."""
+    def retrying(
+        self, what: str, fn: Callable[[], _T], *, schema: bool = False, conflicts: bool = False
+    ) -> _T:
+        """Run ``fn``; retry while the database is locked or briefly away; translate errors.
+
+        With ``conflicts``, also retry a key that another transaction inserted first.
+        """
 
         def retryable(exc: BaseException) -> bool:
             if not isinstance(exc, SQLAlchemyError):
                 return False
+            if conflicts and _is_key_conflict(exc):
+                return True
             return retry.is_transient(_detail(exc)) or (schema and _is_schema_race(exc))
 
         try:
@@ -286,12 +310,15 @@ class Database:
 
         return self.retrying(what, run)
 
-    def write(self, what: str, fn: Callable[[Connection], _T]) -> _T:
-        """``fn`` in a transaction, after the schema is ready; retried and translated."""
+    def write(self, what: str, fn: Callable[[Connection], _T], *, conflicts: bool = False) -> _T:
+        """``fn`` in a transaction, after the schema is ready; retried and translated.
+
+        ``conflicts``: retry a unique key that another transaction inserted meanwhile.
+        """
         self.ensure_schema()
 
         def run() -> _T:
             with self.engine.begin() as conn:
                 return fn(conn)
 
-        return self.retrying(what, run)
+        return self.retrying(what, run, conflicts=conflicts)

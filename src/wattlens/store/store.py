@@ -143,7 +143,10 @@ class Store:
             if points:
                 conn.execute(insert(tables.timeline), points)
 
-        self._db.write("save a run", write)
+        # Under PostgreSQL's READ COMMITTED another process saving the same id can insert it
+        # between this DELETE and INSERT; the retry's DELETE then removes that row, so the
+        # last save wins, as SQLite's single writer gives.
+        self._db.write("save a run", write, conflicts=True)
 
     def delete(self, run_id: str) -> str:
         """Delete a run and its timeline.
@@ -254,7 +257,10 @@ class Store:
             StoreError: The store cannot be read.
         """
         full_id = self.resolve(run_id)
-        return self._db.read("count timeline points", lambda c: timeline_sql.extent(c, full_id)[0])
+        totals = not self.read_only  # a read-only store may predate them (revision 0002)
+        return self._db.read(
+            "count timeline points", lambda c: timeline_sql.extent(c, full_id, totals=totals)[0]
+        )
 
     def timeline(self, run_id: str, *, max_points: int | None = None) -> list[TimelinePoint]:
         """The timeline of a run, reduced in the database to at most ``max_points`` points.
@@ -405,6 +411,38 @@ class Store:
             return records
 
         return [Measurement.from_dict(d) for d in self._db.read("read runs", read)]
+
+    def group(self, run_id: str) -> list[Measurement]:
+        """The records of a distributed run: every rank's and node's, ordered by id.
+
+        Each is stored as ``<run_id>.<host>.rank<N>`` or ``<run_id>.<host>.node``
+        (see :mod:`wattlens.distributed`); only records whose ``host.distributed``
+        names exactly ``run_id`` are returned, without their timelines. An id
+        that names no distributed run gives an empty list.
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        if not run_id:
+            return []
+        col = tables.runs.c
+        query = (
+            select(col.result)
+            .where(col.run_id.startswith(f"{run_id}.", autoescape=True))
+            .order_by(col.run_id)
+        )
+
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            records = []
+            for text in conn.execute(query).scalars():
+                data: dict[str, Any] = json.loads(text)
+                tag = (data.get("host") or {}).get("distributed")
+                if isinstance(tag, dict) and tag.get("run_id") == run_id:
+                    data["timeline"] = None
+                    records.append(data)
+            return records
+
+        return [Measurement.from_dict(d) for d in self._db.read("read a distributed run", read)]
 
     # -- export ----------------------------------------------------------
     def export(

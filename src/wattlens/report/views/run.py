@@ -199,7 +199,11 @@ def _summary(m: Measurement) -> list[tuple[str, str]]:
         summary.append(("peak power", format_power(m.peak_power_w)))
     if m.attributed_energy_j is not None:
         summary.append(("process tree's share", format_energy(m.attributed_energy_j)))
+    summary.append(("impacts for", m.scope_words))
     summary.extend(impact_rows(m.impacts))
+    if m.scope != "machine":
+        machine = impact_rows(m.machine_impacts)
+        summary.extend((f"machine: {label}", text) for label, text in machine)
     return summary
 
 

@@ -1,0 +1,1 @@
+"""Distributed runs: rank detection, the node lock, and real multi-process jobs."""
