@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         UsageError,
         WattlensError,
     )
+    from wattlens.integrations.llm import instrument, session, uninstrument
     from wattlens.measurement import Measurement
     from wattlens.meter import Meter
 
@@ -39,6 +40,9 @@ _LAZY: dict[str, str] = {
     "AmbiguousNameError": "wattlens.errors",
     "InputValueError": "wattlens.errors",
     "CatalogError": "wattlens.errors",
+    "instrument": "wattlens.integrations.llm",
+    "uninstrument": "wattlens.integrations.llm",
+    "session": "wattlens.integrations.llm",
 }
 
 __all__ = [
@@ -56,10 +60,13 @@ __all__ = [
     "estimate",
     "get_catalog",
     "impacts",
+    "instrument",
     "measure",
     "measured",
     "physics",
     "scenario",
+    "session",
+    "uninstrument",
 ]
 
 
@@ -82,3 +89,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+# IPython's hooks for `%load_ext wattlens`: outside __all__, and IPython is imported only when
+# a notebook loads the extension.
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%wattlens`` and ``%%wattlens`` (see :mod:`wattlens.integrations.notebook`)."""
+    from wattlens.integrations.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the ``%wattlens`` magics (``%unload_ext wattlens``)."""
+    from wattlens.integrations.notebook import unload_ipython_extension as unload
+
+    unload(ipython)
