@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest browser bench clean
+.PHONY: demo test lint typecheck pytest browser prometheus bench calibrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wattlens needs Python >= 3.11; set PYTHON=python3.11")'
@@ -53,7 +53,17 @@ browser:
 	  || { echo "error: could not install chromium (apt-get install chromium), which the browser tests need; set WATTLENS_SKIP_BROWSER=1 to skip them" >&2; exit 1; }; \
 	fi
 
-pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch browser
+# The exporter's end-to-end tests are scraped by Debian's prometheus server, installed here the
+# same way; without it they fail, unless WATTLENS_SKIP_PROMETHEUS=1 says to skip them.
+prometheus:
+	@if [ ! -x /usr/bin/prometheus ] && [ "$$WATTLENS_SKIP_PROMETHEUS" != "1" ]; then \
+	  sudo=""; if [ "$$(id -u)" -ne 0 ]; then sudo="sudo"; fi; \
+	  echo "installing Debian's prometheus for the exporter's tests"; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends prometheus; } \
+	  || { echo "error: could not install prometheus (apt-get install prometheus), which the exporter's tests need; set WATTLENS_SKIP_PROMETHEUS=1 to skip them" >&2; exit 1; }; \
+	fi
+
+pytest: $(VENV)/.installed-dev $(VENV)/.installed-torch browser prometheus
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -61,6 +71,12 @@ test: lint typecheck pytest
 # Side-by-side benchmarks (peers are installed in their own venv, .venv-bench).
 bench: $(VENV)/.installed-torch
 	$(BIN)/python benchmarks/bench_overhead.py --setup
+
+# Refit the `current` serving-stack constants on the ML.ENERGY v3 rows and rewrite their rows of
+# src/wattlens/formulas/data/serving_stacks.csv (tests/validation/test_calibration.py checks them).
+calibrate: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[calibrate]'
+	$(BIN)/python benchmarks/calibrate_inference.py --write --no-holdout
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
