@@ -151,7 +151,13 @@ def test_no_thread_for_sensors_without_cadence() -> None:
     meter.end("w")
 
 
+def _reader_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "wattlens-reader"}
+
+
 def test_one_thread_while_windows_need_it_and_none_after() -> None:
+    # Other tests' shared readers may still be lingering: count only the threads started here.
+    before = _reader_threads()
     reader = CadenceReader(linger_s=0.0)
     sensor = FakeSensor({"cpu:package-0": 10.0}, max_read_interval_s=0.01)
     meter = Meter([sensor], reader=reader)
@@ -160,7 +166,7 @@ def test_one_thread_while_windows_need_it_and_none_after() -> None:
     thread = reader.thread
     assert thread is not None
     assert thread.is_alive()
-    assert [t.name for t in threading.enumerate()].count("wattlens-reader") == 1
+    assert _reader_threads() - before == {thread}
     deadline = time.monotonic() + 5
     while sensor.reads < 10 and time.monotonic() < deadline:
         time.sleep(0.01)
