@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.web.conftest import ARTIFACTS, RUNS
-from tests.web.test_e2e import CHROMIUM, CHROMIUM_ARGS, HOUR_RUN, Server
+from tests.web.test_e2e import HOUR_RUN, Server, launch_chromium
 from wattlens.store import Store
 
 if TYPE_CHECKING:
@@ -78,18 +78,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "the browser tests need Debian's chromium at /usr/bin/chromium: run `make test` "
-            "(it installs it) or `apt-get install chromium`; set WATTLENS_SKIP_BROWSER=1 to skip"
-        )
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launch_chromium("browser tests", SHOTS)
 
 
 @pytest.fixture(scope="module", params=list(VIEWPORTS))

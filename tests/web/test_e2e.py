@@ -98,20 +98,28 @@ def server(store_url: str) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def launch_chromium(tests: str, shots: Path) -> Iterator[Browser]:
+    """Debian's chromium through Playwright, for a module-scoped ``browser`` fixture.
+
+    Fails (never skips) when chromium is missing: ``make test`` installs it.
+    """
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         pytest.fail(
-            "the end-to-end tests need Debian's chromium at /usr/bin/chromium: run `make test` "
+            f"the {tests} need Debian's chromium at /usr/bin/chromium: run `make test` "
             "(it installs it) or `apt-get install chromium`; set WATTLENS_SKIP_BROWSER=1 to skip"
         )
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch_chromium("end-to-end tests", SHOTS)
 
 
 @pytest.fixture
