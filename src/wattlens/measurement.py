@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 WARNING_MODELLED = "modelled-components"
 WARNING_NOTHING_MEASURED = "nothing-measured"
 
-RunStatus = Literal["completed", "failed", "killed", "interrupted", "not_started"]
+RunStatus = Literal["completed", "failed", "killed", "interrupted", "not_started", "running"]
 
 Scope = Literal["workload", "machine"]
 """What the impacts of a measurement are computed on: the measured process tree's share
@@ -191,22 +191,63 @@ class Measurement:
         return self.stored_machine_impacts
 
     @property
+    def distributed_role(self) -> Literal["rank", "node"] | None:
+        """``rank`` or ``node`` for a record of a distributed run (see
+        :mod:`wattlens.distributed`), None for a plain run."""
+        tag = self.host.get("distributed")
+        role = tag.get("role") if isinstance(tag, dict) else None
+        return role if role in ("rank", "node") else None
+
+    @property
+    def extent_words(self) -> str:
+        """What :attr:`energy_j` covers, for people: ``machine``, ``node`` or ``rank 3's
+        devices`` (a rank's record holds its own devices only; the node's are in the node
+        record)."""
+        role = self.distributed_role
+        if role == "rank":
+            return f"rank {self.host['distributed'].get('rank', '?')}'s devices"
+        return "node" if role == "node" else "machine"
+
+    @property
     def embodied(self) -> Embodied | None:
         """Manufacturing impacts of the accelerators for the run's duration (modelled; None
-        without an accelerator). See :mod:`wattlens.embodied`."""
+        without an accelerator), for the scope: in workload scope the accelerators the
+        process tree used and its share of the host, with the machine's figure as
+        ``embodied.machine``; a rank's record, its own devices. See :mod:`wattlens.embodied`."""
         if "_embodied" not in self.__dict__:
-            from wattlens.embodied import embodied
+            from wattlens.embodied import measured
             from wattlens.errors import WattlensError
 
-            gpus = [c.name for c in self.components if c.kind == "gpu"]
+            gpus = [c for c in self.components if c.kind == "gpu"]
             value = None
             if gpus and self.duration_s >= 0:
+                share = None
+                if self.scope == "workload" and self.attributed_energy_j is not None:
+                    # Unknown shares count in full, as in the use-phase attribution.
+                    share = 1.0 if self.workload_cpu_share is None else self.workload_cpu_share
                 try:
-                    value = embodied(gpus, len(gpus) * self.duration_s / 3600.0)
+                    value = measured(
+                        [c.name for c in gpus],
+                        [c.id for c in gpus],
+                        # A GPU with no known per-process share counts as used.
+                        [c.attributed_energy_j is None or c.attributed_energy_j > 0 for c in gpus],
+                        self.duration_s,
+                        host_share=share,
+                        rank=self.distributed_role == "rank",
+                    )
                 except WattlensError:
                     value = None
             object.__setattr__(self, "_embodied", value)
         return self.__dict__["_embodied"]  # type: ignore[no-any-return]
+
+    @property
+    def machine_embodied(self) -> Embodied | None:
+        """The whole machine's embodied impacts (= :attr:`embodied` in machine scope; None
+        for a rank's record, whose node record has the node's)."""
+        value = self.embodied
+        if value is None or value.scope == "rank":
+            return None
+        return value.machine if value.machine is not None else value
 
     @property
     def impacts(self) -> dict[str, Any]:
@@ -286,7 +327,11 @@ class Measurement:
     @property
     def scope_words(self) -> str:
         """The scope for people: ``process tree (other load present: …)``."""
-        what = "process tree" if self.scope == "workload" else "whole machine"
+        extent = self.extent_words
+        whole = "whole machine" if extent == "machine" else f"whole {extent}"
+        if extent.startswith("rank "):
+            whole = extent
+        what = "process tree" if self.scope == "workload" else whole
         return f"{what} ({self.scope_reason})" if self.scope_reason else what
 
     @property
@@ -344,6 +389,9 @@ class Measurement:
             "impacts": self.impacts,
             "machine_impacts": self.machine_impacts,
             "embodied": self.embodied.to_dict() if self.embodied is not None else None,
+            "machine_embodied": (
+                self.machine_embodied.to_dict() if self.machine_embodied is not None else None
+            ),
             "host": self.host,
             "warnings": [str(w) for w in self.warnings],
             "timeline": (

@@ -138,6 +138,44 @@ class EmbodiedJSON(TypedDict):
     accelerators: list[str]
     basis: str
     sources: list[str]
+    scope: NotRequired[Literal["machine", "workload", "rank"]]
+    """A measurement's: whose hardware is counted (absent from estimates)."""
+    devices: NotRequired[list[str]]
+    host_share: NotRequired[float | None]
+
+
+@with_config(_STRICT)
+class DistributedJSON(TypedDict):
+    """``wattlens run --json`` under a launcher: this process's part of the job."""
+
+    run_id: str | None
+    role: Literal["node_reader", "rank"]
+    launcher: Literal["torch", "mpi", "slurm", "none"]
+    rank: int
+    world_size: int
+    local_rank: int | None
+    hostname: str
+    devices: list[str]
+    node_record: str | None
+    node_energy_j: float | None
+    note: str
+
+
+@with_config(_STRICT)
+class WindowJSON(TypedDict):
+    """A window of a stored run (``wattlens.windows.Window.to_dict``)."""
+
+    seq: int
+    kind: str
+    label: str
+    start_s: float
+    end_s: float
+    duration_s: float
+    energy_j: float
+    energy_low_j: float | None
+    energy_high_j: float | None
+    methods: list[str]
+    detail: dict[str, Any]
 
 
 @with_config(_STRICT)
@@ -148,7 +186,7 @@ class MeasurementJSON(TypedDict):
     name: str
     command: list[str] | None
     exit_code: int | None
-    status: Literal["completed", "failed", "killed", "interrupted", "not_started"]
+    status: Literal["completed", "failed", "killed", "interrupted", "not_started", "running"]
     started_at: str
     ended_at: str
     duration_s: float
@@ -172,9 +210,17 @@ class MeasurementJSON(TypedDict):
     """The whole machine's impacts (the same as ``impacts`` in machine scope)."""
     embodied: NotRequired[EmbodiedJSON | None]
     """Absent from runs stored before it existed; None without an accelerator."""
+    machine_embodied: NotRequired[EmbodiedJSON | None]
+    """The whole machine's (the same as ``embodied`` in machine scope; None for a rank)."""
+    distributed: NotRequired[DistributedJSON]
+    """``wattlens run`` under a launcher only."""
     host: dict[str, Any]
     warnings: list[str]
     timeline: list[TimelinePoint] | None
+    windows: NotRequired[list[WindowJSON]]
+    """``runs show --json`` only: spans of the run (a training run's epochs and steps)."""
+    children: NotRequired[list[dict[str, Any]]]
+    """``runs show --json`` only: the run's child records (rank and node records)."""
 
 
 @with_config(_STRICT)

@@ -45,6 +45,7 @@ RECORD_FIELDS = {
     "impacts",
     "machine_impacts",
     "embodied",
+    "machine_embodied",
     "host",
     "warnings",
     "timeline",
@@ -184,7 +185,10 @@ def test_show_json_is_the_full_record(cli: Any, stored: list[Measurement]) -> No
     result = cli("runs", "show", "bbbb", "--json")
     assert result.exit_code == 0, result.stderr
     data = result.json()
-    assert set(data) == RECORD_FIELDS
+    # The stored record, and what the store keeps beside it: its windows and child records.
+    assert set(data) == RECORD_FIELDS | {"windows", "children"}
+    assert data.pop("windows") == []
+    assert data.pop("children") == []
     for component in data["components"]:
         assert set(component) == COMPONENT_FIELDS
     assert data == json.loads(json.dumps(stored[2].to_dict()))
@@ -416,3 +420,94 @@ def test_import_of_a_spool_file_removes_it_from_the_spool(cli: Any) -> None:
     assert not kept.exists()
     with Store() as store:
         assert store.get("dddd5555").name == "train"
+
+
+# -- windows and child records -----------------------------------------------------------------
+@pytest.fixture
+def family() -> Measurement:
+    """A training run with two epochs' windows, and a distributed rank and node record of it."""
+    from dataclasses import replace
+
+    from wattlens.windows import Window
+
+    run = make_measurement("cccc4444-fit", name="fit", started_at="2026-02-01T00:00:00Z")
+    windows = [
+        Window(0, "epoch", "epoch 1", 0.5, 4.5, 4.0, 1200.0, 1100.0, 1300.0, ("counter",),
+               {"epoch": 1, "steps": 50}),
+        Window(1, "steps", "epoch 1 steps", 0.5, 4.5, 0.8, 240.0,
+               methods=("counter",),
+               detail={"epoch": 1, "steps": 50, "measured_steps": 10, "mean_step_energy_j": 24.0}),
+        Window(2, "epoch", "epoch 2", 4.6, 8.6, 4.0, 1250.0, None, None, ("counter",),
+               {"epoch": 2, "steps": 50}),
+    ]  # fmt: skip
+    children = []
+    for role, suffix in (("rank", "rank0"), ("node", "node")):
+        child = make_measurement(f"{run.run_id}.n1.step.{suffix}", name="step", gpu_j=700.0)
+        tag = {"run_id": run.run_id, "role": role, "rank": 0, "hostname": "n1", "window": "step"}
+        children.append(replace(child, host={**child.host, "distributed": tag}))
+    with Store() as store:
+        store.save(run)
+        store.save_windows(run.run_id, windows)
+        for child in children:
+            store.save(child)
+    return run
+
+
+def test_ls_hides_child_records_and_all_lists_them(
+    cli: Any, stored: list[Measurement], family: Measurement
+) -> None:
+    data = cli("runs", "ls", "--json").json()
+    assert data["count"] == 4
+    assert "cccc4444-fit" in [r["run_id"] for r in data["runs"]]
+    assert not any(r["run_id"].startswith("cccc4444-fit.") for r in data["runs"])
+    text = cli("runs", "ls").stdout
+    assert "2 child records" in text
+    assert "--all" in text
+    every = cli("runs", "ls", "--all", "--json").json()
+    assert every["count"] == 6
+    parents = {r["run_id"]: r["parent_id"] for r in every["runs"]}
+    assert parents["cccc4444-fit.n1.step.rank0"] == "cccc4444-fit"
+    assert parents["cccc4444-fit.n1.step.node"] == "cccc4444-fit"
+    assert parents["cccc4444-fit"] is None
+    table = cli("runs", "ls", "--all").stdout
+    assert table.count(" step ") == 2  # the two child records' rows, by name
+    assert "child records" not in table
+
+
+def test_show_json_has_the_windows_and_the_children(cli: Any, family: Measurement) -> None:
+    result = cli("runs", "show", "cccc4444", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["run_id"] == "cccc4444-fit"
+    assert [(w["seq"], w["kind"], w["energy_j"]) for w in data["windows"]] == [
+        (0, "epoch", 1200.0),
+        (1, "steps", 240.0),
+        (2, "epoch", 1250.0),
+    ]
+    assert data["windows"][0]["start_s"] == 0.5
+    assert data["windows"][1]["detail"]["mean_step_energy_j"] == 24.0
+    assert [(c["run_id"], c["energy_j"]) for c in data["children"]] == [
+        ("cccc4444-fit.n1.step.node", 1200.0),
+        ("cccc4444-fit.n1.step.rank0", 1200.0),
+    ]
+
+
+def test_show_for_people_lists_windows_and_children(cli: Any, family: Measurement) -> None:
+    result = cli("runs", "show", "cccc4444-fit")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "windows" in out
+    assert "epoch 2" in out
+    assert "24 J/step" in out
+    assert "child records" in out
+    assert "cccc4444-fit.n1.step.node" in out
+
+
+def test_a_child_record_still_shows_on_its_own(cli: Any, family: Measurement) -> None:
+    result = cli("runs", "show", "cccc4444-fit.n1.step.rank0", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["run_id"] == "cccc4444-fit.n1.step.rank0"
+    assert data["host"]["distributed"]["run_id"] == "cccc4444-fit"
+    assert data["windows"] == []
+    assert data["children"] == []

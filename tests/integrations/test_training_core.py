@@ -85,3 +85,66 @@ def test_bad_settings_name_the_setting() -> None:
         TrainingMeter(step_budget=0)
     with pytest.raises(UsageError, match="end_run\\(\\) without start_run"):
         TrainingMeter(save=False).end_run()
+
+
+_KILLED_SCRIPT = """
+import sys, time
+from wattlens.integrations.training import TrainingMeter
+
+tm = TrainingMeter("killed-run", total_epochs=10, forecast_after=2)
+tm.start_run()
+print(tm.run_id, flush=True)
+for epoch in (1, 2):
+    tm.start_epoch()
+    for _ in range(3):
+        tm.start_step()
+        time.sleep(0.02)
+        tm.end_step()
+    tm.end_epoch()
+    tm.flush()
+    print("saved", epoch, flush=True)
+tm.start_epoch()
+time.sleep(120)  # killed here, in the middle of epoch 3
+"""
+
+
+def test_a_killed_training_process_leaves_its_finished_epochs() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from wattlens.store import Store
+
+    with subprocess.Popen(
+        [sys.executable, "-c", _KILLED_SCRIPT], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            run_id = proc.stdout.readline().strip()
+            assert proc.stdout.readline().strip() == "saved 1"
+            assert proc.stdout.readline().strip() == "saved 2"
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with Store() as store:
+        run = store.get(run_id)
+        windows = store.windows(run_id)
+        listed = [r["run_id"] for r in store.list_runs()]
+    assert listed == [run_id]
+    assert run.status == "running"
+    assert [(w.kind, w.detail["epoch"]) for w in windows] == [
+        ("epoch", 1),
+        ("steps", 1),
+        ("epoch", 2),
+        ("steps", 2),
+    ]
+    epochs = [w for w in windows if w.kind == "epoch"]
+    # The run keeps the energy of the epochs it finished, and says it did not end.
+    assert run.energy_j == pytest.approx(sum(w.energy_j for w in epochs))
+    assert run.energy_j > 0
+    assert run.host["training"]["epochs"] == 2
+    assert any("running" in w for w in run.warnings)
+    assert [w.detail["steps"] for w in epochs] == [3, 3]

@@ -72,6 +72,10 @@ SORT_INDEXES = {
 }
 
 
+#: What revision 0003 adds: the windows table and its index, the index of runs.parent_id.
+WINDOW_OBJECTS = {"windows", "ix_windows_run_id_seq", "ix_runs_parent_id"}
+
+
 def _index_rows(path: Path) -> list[tuple[str, str, str | None]]:
     return [row for row in _schema(path) if row[0] == "index"]
 
@@ -138,12 +142,14 @@ def test_upgrade_adds_the_version_table_indexes_and_columns(old_store: Path) -> 
         "schema_version",
         "sqlite_autoindex_schema_version_1",
         *SORT_INDEXES,
-        "runs",  # + timeline_row_count
+        *WINDOW_OBJECTS,
+        "runs",  # + timeline_row_count, parent_id
         "timeline",  # + the running totals
     }
     assert all(row in after for row in before if row[0] == "index")
     tables = {name: sql or "" for kind, name, sql in after if kind == "table"}
     assert "timeline_row_count INTEGER" in tables["runs"]
+    assert "parent_id VARCHAR(128)" in tables["runs"]
     assert "cum_power_w FLOAT" in tables["timeline"]
 
 
@@ -203,11 +209,11 @@ def test_store_at_revision_0001_gets_the_sort_indexes(old_store: Path) -> None:
     _at_revision_0001(old_store)
     assert not SORT_INDEXES & {name for _k, name, _s in _schema(old_store)}
     with Store(_url(old_store)) as store:
-        assert store.schema_version == "0002"
+        assert store.schema_version == SCHEMA_VERSION
         energies = [r["energy_j"] for r in store.list_runs(sort="energy_j", order="desc")]
     assert energies == sorted(energies, reverse=True)
     assert {name for _k, name, _s in _schema(old_store)} >= SORT_INDEXES
-    assert _versions(old_store) == ["0002"]
+    assert _versions(old_store) == [SCHEMA_VERSION]
 
 
 def test_fast_save_declines_a_0001_store_then_writes_once_it_is_migrated(
@@ -219,8 +225,8 @@ def test_fast_save_declines_a_0001_store_then_writes_once_it_is_migrated(
     first = make_measurement("after-0001", timeline_points=3)
     assert save_sqlite_fast(first, url) is False
     assert _versions(old_store) == ["0001"]
-    save(first, url)  # through Store: migrated to 0002, then saved
-    assert _versions(old_store) == ["0002"]
+    save(first, url)  # through Store: migrated to the head, then saved
+    assert _versions(old_store) == [SCHEMA_VERSION]
     second = make_measurement("fast-0002", timeline_points=3)
     assert save_sqlite_fast(second, url) is True
     with Store(url) as store:
@@ -465,10 +471,10 @@ def test_a_new_revision_follows_the_head(tmp_path: Path) -> None:
 
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    made = new_revision("add runs.tags", "0003", script_location=copy)
-    assert made == copy / "versions" / "v0003_add_runs_tags.py"
+    made = new_revision("add runs.tags", "0004", script_location=copy)
+    assert made == copy / "versions" / "v0004_add_runs_tags.py"
     text = made.read_text(encoding="utf-8")
-    assert "revision = '0003'" in text
-    assert "down_revision: str | None = '0002'" in text
+    assert "revision = '0004'" in text
+    assert "down_revision: str | None = '0003'" in text
     script = ScriptDirectory.from_config(alembic_config(copy))
-    assert script.get_heads() == ["0003"]
+    assert script.get_heads() == ["0004"]

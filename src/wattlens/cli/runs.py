@@ -29,6 +29,7 @@ from wattlens.units import (
 if TYPE_CHECKING:
     from wattlens.measurement import Measurement
     from wattlens.store import Store
+    from wattlens.windows import Window
 
 app = typer.Typer(
     help=(
@@ -99,8 +100,22 @@ def list_runs(
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    all_records: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            "-a",
+            help="Also list child records: the rank and node records of distributed runs "
+            "(and per-epoch records of training runs saved by older releases).",
+        ),
+    ] = False,
 ) -> None:
     """List stored runs, newest first.
+
+    Only top-level runs are listed: the rank and node records of a distributed
+    run are shown by `runs show RUN_ID`, or listed here with --all (with their
+    full ids, which begin with their run's id; parent_id in JSON). A training
+    run's epochs are windows of its run (`runs show ID`).
 
     Columns: the short id (first 8 characters, usable wherever an id is asked
     for), name, start time (UTC), duration, energy of every measured component
@@ -112,17 +127,25 @@ def list_runs(
     null), exit_code, started_at and ended_at (ISO 8601 UTC), duration_s,
     energy_j, energy_low_j, energy_high_j, attributed_energy_j, avg_power_w,
     peak_power_w, methods (list), location, co2e_g, water_l, cost_amount,
-    cost_currency (null where unknown).
+    cost_currency (null where unknown); with --all also parent_id (the run a
+    child record belongs to, else null).
     """
     since_value = parse_since(since)
     with _open_store() as store:
-        total = store.count(name=name, since=since_value)
-        runs = store.list_runs(limit=limit or None, name=name, since=since_value)
+        total = store.count(name=name, since=since_value, children=all_records)
+        runs = store.list_runs(
+            limit=limit or None, name=name, since=since_value, children=all_records
+        )
+        hidden = 0
+        if not all_records:
+            hidden = store.count(name=name, since=since_value, children=True) - total
     if json_output:
         emit_json({"count": total, "shown": len(runs), "runs": runs})
         return
     if not runs:
         stdout.print("No stored runs" + (" match." if name or since else "."))
+        if hidden:
+            stdout.print(f"{hidden} child records are hidden; --all lists them.")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("id", no_wrap=True)
@@ -133,18 +156,26 @@ def list_runs(
     table.add_column("methods", min_width=7)
     table.add_column("status", no_wrap=True)
     for run in runs:
-        table.add_row(
-            safe(short_id(run["run_id"])),
+        # A child's id is its run's id and a suffix: shown in full, its short form says nothing.
+        child = run.get("parent_id") is not None
+        cells = [
+            safe(run["run_id"] if child else short_id(run["run_id"])),
             safe(run["name"]),
             safe(_when(run["started_at"])[:16]),
             format_duration(run["duration_s"]),
             format_energy(run["energy_j"]),
             safe(",".join(run["methods"])),
             safe(run["status"]),
-        )
+        ]
+        table.add_row(*cells)
     stdout.print(table)
     if total > len(runs):
         stdout.print(f"{len(runs)} of {total} runs shown; --limit 0 shows all.")
+    if hidden:
+        stdout.print(
+            f"{hidden} child records (ranks and nodes of distributed runs) are hidden; "
+            "--all lists them, `runs show RUN_ID` shows them with their run."
+        )
 
 
 # -- show ----------------------------------------------------------------------------------------
@@ -236,6 +267,49 @@ def _impacts_table(impacts: dict[str, Any], scope: str) -> None:
     table = Table("impact", "value", title=f"impacts ({scope})", show_header=False)
     for label, value in _impact_rows(impacts):
         table.add_row(safe(label), safe(value))
+    stdout.print(table)
+
+
+def _window_detail(w: Window) -> str:
+    d = w.detail
+    parts = []
+    if d.get("measured_steps") is not None:
+        parts.append(f"{d['measured_steps']} of {d.get('steps')} steps measured")
+        if d.get("mean_step_energy_j") is not None:
+            parts.append(f"mean {format_energy(d['mean_step_energy_j'])}/step")
+    elif d.get("steps") is not None:
+        parts.append(f"{d['steps']} steps")
+    return ", ".join(parts)
+
+
+def _windows_table(windows: list[Window]) -> None:
+    table = Table(
+        "#", "kind", "label", "from", "to", "duration", "energy", "detail", title="windows"
+    )
+    for w in windows:
+        table.add_row(
+            str(w.seq),
+            safe(w.kind),
+            safe(w.label),
+            format_duration(w.start_s),
+            format_duration(w.end_s),
+            format_duration(w.duration_s),
+            _energy_cell(w.energy_j, w.energy_low_j, w.energy_high_j),
+            safe(_window_detail(w)),
+        )
+    stdout.print(table)
+
+
+def _children_table(children: list[dict[str, Any]]) -> None:
+    table = Table("id", "name", "duration", "energy", "status", title="child records")
+    for c in children:
+        table.add_row(
+            safe(c["run_id"]),
+            safe(c["name"]),
+            format_duration(c["duration_s"]),
+            format_energy(c["energy_j"]),
+            safe(c["status"]),
+        )
     stdout.print(table)
 
 
@@ -335,7 +409,13 @@ def show_run(
     carbon co2e_g, water_l, cost, each as {low, central, high}, with sources
     and assumptions, as computed when the run was saved), machine_impacts
     (the same for the whole machine), host, warnings,
-    timeline ([{"t_s", "power_w": {component id: watts}}] or null).
+    timeline ([{"t_s", "power_w": {component id: watts}}] or null),
+    windows (spans of the run, e.g. a training run's epochs and their steps: seq,
+    kind: epoch or steps, label, start_s and end_s from the run's start,
+    duration_s, energy_j, energy_low_j, energy_high_j, methods, detail), children
+    (the run's child records, e.g. rank and node records, each as in `runs ls
+    --json --all`). A run saved while it was still going has status running; one
+    that is still running after its process ended stopped there.
 
     The shared id of a distributed run (``WATTLENS_RUN_ID``, the SLURM job,
     torchrun's run id) shows the run per node, each node counted once, and in
@@ -344,18 +424,39 @@ def show_run(
     warnings, records.
     """
     with _open_store() as store:
-        # The shared id of a distributed run names its rank and node records together.
+        # The shared id of a distributed run names its rank and node records together;
+        # the run is shown per node unless it has a record of its own.
         group = store.group(run_id)
-        measurement = None if group else store.get(run_id)
+        measurement = None if group and not _stored(store, run_id) else store.get(run_id)
+        if measurement is not None:
+            windows = store.windows(measurement.run_id)
+            children = store.children(measurement.run_id)
     if measurement is None:
         from wattlens.cli._cluster import show_cluster
 
         show_cluster(run_id, group, json_output=json_output)
         return
     if json_output:
-        emit_json(measurement.to_dict())
+        data = measurement.to_dict()
+        data["windows"] = [w.to_dict() for w in windows]
+        data["children"] = children
+        emit_json(data)
         return
     _show_human(measurement)
+    if windows:
+        _windows_table(windows)
+    if children:
+        _children_table(children)
+
+
+def _stored(store: Store, run_id: str) -> bool:
+    """Whether ``run_id`` is the exact id of a stored run."""
+    from wattlens.store import AmbiguousRunIdError, RunNotFoundError
+
+    try:
+        return store.resolve(run_id) == run_id
+    except (RunNotFoundError, AmbiguousRunIdError):
+        return False
 
 
 # -- compare -------------------------------------------------------------------------------------
@@ -553,10 +654,11 @@ def import_runs(
     """
     from wattlens.store import spool
 
-    batches: list[tuple[Path, list[Measurement]]] = []
+    batches: list[tuple[Path, list[Measurement], list[Window] | None]] = []
     for path in files:
         try:
-            batches.append((path, spool.to_measurements(spool.read_records(path))))
+            measurements = spool.to_measurements(spool.read_records(path))
+            batches.append((path, measurements, spool.read_windows(path)))
         except OSError as exc:
             raise UsageError(
                 f"cannot read {plain(path)}: {exc.strerror or exc}",
@@ -571,9 +673,12 @@ def import_runs(
     spooled = spool.spool_dir().resolve()
     count = 0
     with _open_store() as store:
-        for path, measurements in batches:
+        for path, measurements, windows in batches:
             for measurement in measurements:
-                store.save(measurement)
+                if windows is None:
+                    store.save(measurement)
+                else:  # a snapshot of a run that was going, with windows of it
+                    store.save_windows(measurement, windows)
             count += len(measurements)
             if path.resolve().parent == spooled:
                 path.unlink(missing_ok=True)

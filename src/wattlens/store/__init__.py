@@ -16,7 +16,8 @@ saves one explicitly).
 
 Modules:
 
-- :mod:`~wattlens.store.tables`: the SQLAlchemy Core tables;
+- :mod:`~wattlens.store.tables`: the SQLAlchemy Core tables (runs, their
+  timelines and windows; a child record names its run in ``parent_id``);
 - :mod:`~wattlens.store.store`: :class:`Store` (save, load, query, delete);
 - :mod:`~wattlens.store.export`: CSV and JSON export;
 - :mod:`~wattlens.store.migrate` and ``migrations/``: the schema's revisions;
@@ -36,7 +37,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wattlens.store.config import SCHEMA_VERSION, default_url
     from wattlens.store.errors import AmbiguousRunIdError, RunKeptError, RunNotFoundError
-    from wattlens.store.fast import save, save_or_keep, save_sqlite_fast
+    from wattlens.store.fast import (
+        save,
+        save_or_keep,
+        save_sqlite_fast,
+        save_windows,
+        save_windows_or_keep,
+    )
     from wattlens.store.ids import new_run_id, short_id
     from wattlens.store.rows import EXPORT_COLUMNS
     from wattlens.store.store import Store
@@ -53,6 +60,8 @@ __all__ = [
     "save",
     "save_or_keep",
     "save_sqlite_fast",
+    "save_windows",
+    "save_windows_or_keep",
     "short_id",
 ]
 
@@ -68,6 +77,8 @@ _HOME = {
     "save": "fast",
     "save_or_keep": "fast",
     "save_sqlite_fast": "fast",
+    "save_windows": "fast",
+    "save_windows_or_keep": "fast",
     "short_id": "ids",
 }
 

@@ -31,7 +31,7 @@ ENV_VAR = "WATTLENS_DB"
 TIMEOUT_ENV_VAR = "WATTLENS_DB_TIMEOUT"
 
 #: The Alembic revision this code reads and writes (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0003"
 #: The table where Alembic records a database's revision.
 VERSION_TABLE = "schema_version"
 

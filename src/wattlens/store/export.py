@@ -27,7 +27,9 @@ def write_csv(summaries: Iterable[dict[str, Any]], out: IO[str]) -> int:
 
     ``command`` is JSON text, ``methods`` joined by ``;``, unknown values empty.
     """
-    writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     count = 0
     for s in summaries:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_COLUMNS",
     "normalize_time",
+    "parent_of",
     "run_row",
     "summary",
     "timeline_rows",
@@ -118,6 +119,29 @@ def _impact_columns(impacts: Any, location: str | None) -> dict[str, Any]:
     return out
 
 
+def parent_of(run_id: str, host: Any) -> str | None:
+    """The run a record belongs to, from its ``host``; None for a top-level run.
+
+    A rank or node record of a distributed run names its run in
+    ``host.distributed.run_id``; a per-epoch record of a training run (as
+    stored before windows) names it in ``host.training.run_id`` next to
+    ``host.training.epoch``. A record that names itself is top-level.
+    """
+    if not isinstance(host, dict):
+        return None
+    tag = host.get("distributed")
+    if isinstance(tag, dict):
+        parent = tag.get("run_id")
+        if isinstance(parent, str) and parent and parent != run_id:
+            return parent
+    training = host.get("training")
+    if isinstance(training, dict) and training.get("epoch") is not None:
+        parent = training.get("run_id")
+        if isinstance(parent, str) and parent and parent != run_id:
+            return parent
+    return None
+
+
 def run_row(m: Measurement) -> dict[str, Any]:
     """The ``runs`` row of a measurement; ``result`` is its JSON form without the timeline."""
     result = m.to_dict()
@@ -144,6 +168,7 @@ def run_row(m: Measurement) -> dict[str, Any]:
         "result": json.dumps(result, default=str),
         # How many rows timeline_rows writes: checked before reading the running totals.
         "timeline_row_count": sum(len(p.power_w) for p in m.timeline or ()),
+        "parent_id": parent_of(m.run_id, m.host),
     }
 
 

@@ -10,7 +10,10 @@ explicitly. A run is never lost because the database was briefly unavailable.
 A spool file is ``{"format": "wattlens-spool/1", "store": ..., "reason": ...,
 "spooled_at": ..., "run": {...}}`` where ``run`` is the full record of
 ``wattlens run --json``; ``store`` names the store it was meant for (a URL
-without its password).
+without its password). The windows of a run that was still going (a training
+run's epochs, saved as each ends) are kept with a snapshot of the run:
+``"windows": [...]`` beside ``run``, one file per save
+(``…-RUN_ID.wSEQ.json``), so that no window overwrites another.
 """
 
 from __future__ import annotations
@@ -29,8 +32,18 @@ from wattlens.store.config import data_dir, plain_sqlite_path
 
 if TYPE_CHECKING:
     from wattlens.measurement import Measurement
+    from wattlens.windows import Window
 
-__all__ = ["FORMAT", "keep", "pending", "read_records", "replay", "spool_dir", "store_key"]
+__all__ = [
+    "FORMAT",
+    "keep",
+    "pending",
+    "read_records",
+    "read_windows",
+    "replay",
+    "spool_dir",
+    "store_key",
+]
 
 FORMAT = "wattlens-spool/1"
 _BAD_SUFFIX = ".unreadable"
@@ -54,23 +67,36 @@ def _prefix(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def keep(measurement: Measurement, url: str, reason: str) -> Path:
+def keep(
+    measurement: Measurement,
+    url: str,
+    reason: str,
+    *,
+    windows: list[Window] | None = None,
+) -> Path:
     """Write a run to the spool for the store at ``url``; returns the file.
+
+    With ``windows``, the run is a snapshot of a run still going and the file
+    also holds these windows of it.
 
     Raises:
         OSError: The spool directory cannot be written either.
     """
     key = store_key(url)
-    document = {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "store": key,
         "reason": reason,
         "spooled_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run": measurement.to_dict(),
     }
+    name = f"{_prefix(key)}-{measurement.run_id}"
+    if windows is not None:
+        document["windows"] = [w.to_dict() for w in windows]
+        name += f".w{min((w.seq for w in windows), default=0):06d}"
     directory = spool_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{_prefix(key)}-{measurement.run_id}.json"
+    path = directory / f"{name}.json"
     tmp = directory / f".{path.name}.{os.getpid()}.tmp"
     try:
         with tmp.open("w", encoding="utf-8") as handle:
@@ -128,6 +154,32 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return checked
 
 
+def read_windows(path: Path) -> list[Window] | None:
+    """The windows kept in a spool file with a snapshot of their run; None when it has none.
+
+    Raises:
+        OSError: The file cannot be read.
+        ValueError: Its windows are not of the form :meth:`Window.to_dict` writes.
+    """
+    from wattlens.windows import Window
+
+    if path.stat().st_size > _MAX_FILE_BYTES:
+        raise ValueError(f"larger than {_MAX_FILE_BYTES >> 20} MiB")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not (isinstance(data, dict) and data.get("format") == FORMAT and "windows" in data):
+        return None
+    items = data["windows"]
+    if not isinstance(items, list):
+        raise ValueError("windows must be a list")
+    try:
+        return [Window.from_dict(item) for item in items]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"not a window of a run ({type(exc).__name__}: {exc})") from exc
+
+
 def to_measurements(records: list[dict[str, Any]]) -> list[Measurement]:
     """Records as measurements.
 
@@ -142,8 +194,15 @@ def to_measurements(records: list[dict[str, Any]]) -> list[Measurement]:
         raise ValueError(f"not a wattlens run record ({type(exc).__name__}: {exc})") from exc
 
 
-def replay(url: str, save: Callable[[Measurement], None]) -> int:
+def replay(
+    url: str,
+    save: Callable[[Measurement], None],
+    save_windows: Callable[[Measurement, list[Window]], None],
+) -> int:
     """Save every run kept for the store at ``url`` with ``save``; returns how many.
+
+    A file with windows is saved with ``save_windows`` (a snapshot of the run
+    and its windows, as ``Store.save_windows``).
 
     A file is removed once its runs are saved. An error of ``save`` (the store
     is still unavailable) stops the replay and propagates, keeping the rest; a
@@ -153,6 +212,7 @@ def replay(url: str, save: Callable[[Measurement], None]) -> int:
     for path in pending(url):
         try:
             measurements = to_measurements(read_records(path))
+            windows = read_windows(path)
         except FileNotFoundError:  # replayed by another process meanwhile
             continue
         except (OSError, ValueError):
@@ -160,7 +220,10 @@ def replay(url: str, save: Callable[[Measurement], None]) -> int:
                 path.replace(path.with_name(path.name + _BAD_SUFFIX))
             continue
         for measurement in measurements:
-            save(measurement)
+            if windows is None:
+                save(measurement)
+            else:
+                save_windows(measurement, windows)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         saved += len(measurements)

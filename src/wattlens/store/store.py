@@ -5,6 +5,9 @@ A run and its timeline are written in one transaction (the timeline in bulk,
 ``executemany``). :meth:`Store.get` with ``timeline=False`` reads no timeline
 row; :meth:`Store.timeline_count` counts them and :meth:`Store.timeline`
 averages them in buckets in the database (for charts of long runs).
+
+Saving a run again updates its row in place, so that the windows written
+while it ran (:meth:`Store.save_windows`) stay with it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, inspect, null, select, update
 
 from wattlens.errors import StoreError, UsageError
 from wattlens.measurement import Measurement, TimelinePoint
@@ -25,6 +30,7 @@ from wattlens.store import timeline as timeline_sql
 from wattlens.store.database import Database
 from wattlens.store.errors import AmbiguousRunIdError, RunNotFoundError
 from wattlens.store.rows import EXPORT_COLUMNS, normalize_time, run_row, summary, timeline_rows
+from wattlens.windows import Window
 
 __all__ = ["SORT_COLUMNS", "Store"]
 
@@ -32,9 +38,20 @@ __all__ = ["SORT_COLUMNS", "Store"]
 SORT_COLUMNS = ("started_at", "name", "duration_s", "energy_j", "co2e_g", "avg_power_w", "status")
 
 
-def _filters(name: str | None, since: str | datetime | None) -> list[Any]:
-    """WHERE clauses: a name (``*`` and ``?`` make it a glob), a start at or after ``since``."""
+#: The status of a run saved while it runs (:meth:`Store.save_windows`); it stays so if
+#: the process dies before the run ends.
+RUNNING = "running"
+
+
+def _filters(name: str | None, since: str | datetime | None, children: bool = True) -> list[Any]:
+    """WHERE clauses: a name (``*`` and ``?`` make it a glob), a start at or after ``since``,
+    top-level runs only unless ``children``."""
     clauses: list[Any] = []
+    if not children:
+        # Written so that no index serves it: the database then walks the sort column's
+        # index and skips the children, instead of reading every top-level run by
+        # ``ix_runs_parent_id`` and sorting them all (a child's parent is never "").
+        clauses.append(func.coalesce(tables.runs.c.parent_id, "") == "")
     if name is not None:
         if "*" in name or "?" in name:
             pattern = (
@@ -50,6 +67,26 @@ def _filters(name: str | None, since: str | datetime | None) -> list[Any]:
     if since is not None:
         clauses.append(tables.runs.c.started_at >= normalize_time(since))
     return clauses
+
+
+def _upsert_run(conn: Connection, row: dict[str, Any], *, only_running: bool = False) -> None:
+    """Update a run's row in place (its windows stay), or insert it.
+
+    ``only_running``: leave a stored run alone unless its status is still ``running``
+    (a snapshot saved during the run never overwrites the run's final record).
+    """
+    runs = tables.runs
+    values = {k: v for k, v in row.items() if k != "run_id"}
+    where = [runs.c.run_id == row["run_id"]]
+    if only_running:
+        where.append(runs.c.status == RUNNING)
+    if conn.execute(update(runs).where(*where).values(values)).rowcount:
+        return
+    if only_running:
+        found = conn.execute(select(runs.c.run_id).where(runs.c.run_id == row["run_id"]))
+        if found.first() is not None:
+            return
+    conn.execute(insert(runs), [row])
 
 
 def _timeline_dicts(conn: Connection, run_id: str) -> list[dict[str, Any]]:
@@ -88,13 +125,25 @@ class Store:
         """Where the store is, for messages: a file path or the URL without password."""
         self.replayed = 0
         """How many runs kept in the spool were saved when the store was first used."""
+        self._parented: bool | None = None
 
     def _replay_spool(self) -> None:
         from wattlens.store import spool
 
         # Still unwritable: the runs stay in the spool for a later call.
         with contextlib.suppress(StoreError):
-            self.replayed += spool.replay(self._db.url_text, self.save)
+            self.replayed += spool.replay(self._db.url_text, self.save, self.save_windows)
+
+    def _has_parents(self, conn: Connection) -> bool:
+        """Whether the tables have revision 0003's ``parent_id`` and ``windows``.
+
+        A store that may be written is migrated when opened; one that may not
+        (a read-only file) keeps the revision it was written at.
+        """
+        if self._parented is None:
+            columns = {c["name"] for c in inspect(conn).get_columns("runs")}
+            self._parented = "parent_id" in columns
+        return self._parented
 
     @property
     def read_only(self) -> bool:
@@ -137,16 +186,65 @@ class Store:
         points = timeline_rows(measurement)
 
         def write(conn: Connection) -> None:
+            # The run's row is locked first (PostgreSQL; SQLite has one writer): concurrent
+            # saves of one id then take turns, and each DELETE sees the timeline that the
+            # save before it committed.
+            runs = tables.runs
+            conn.execute(
+                select(runs.c.run_id).where(runs.c.run_id == row["run_id"]).with_for_update()
+            )
             conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id == row["run_id"]))
-            conn.execute(delete(tables.runs).where(tables.runs.c.run_id == row["run_id"]))
-            conn.execute(insert(tables.runs), [row])
+            _upsert_run(conn, row)
             if points:
                 conn.execute(insert(tables.timeline), points)
 
         # Under PostgreSQL's READ COMMITTED another process saving the same id can insert it
-        # between this DELETE and INSERT; the retry's DELETE then removes that row, so the
-        # last save wins, as SQLite's single writer gives.
+        # between this UPDATE and INSERT; the retry then updates that row, so the last save
+        # wins, as SQLite's single writer gives.
         self._db.write("save a run", write, conflicts=True)
+
+    def save_windows(self, run: Measurement | str, windows: Sequence[Window]) -> None:
+        """Add windows to a run, in one transaction with a snapshot of the run.
+
+        A window replaces one of the same ``seq`` in that run (a save tried again
+        writes it once). With a :class:`Measurement`, the run's row is written
+        first unless the store holds the run with a status other than
+        ``running``: save a run that is still going with status ``running`` and
+        its energy so far, then its final record with :meth:`save` when it ends;
+        a process that dies in between leaves the run ``running`` with the
+        windows it finished.
+
+        Args:
+            run: The run (a snapshot, saved without its timeline) or the id of a
+                stored run.
+            windows: The windows to add.
+
+        Raises:
+            RunNotFoundError: ``run`` is an id and no run has it.
+            StoreError: The store cannot be written.
+        """
+        if isinstance(run, str):
+            run_id, row = run, None
+        else:
+            run_id, row = run.run_id, run_row(replace(run, timeline=None))
+        rows = [w.row(run_id) for w in windows]
+        seqs = [w.seq for w in windows]
+
+        def write(conn: Connection) -> bool:
+            if row is not None:
+                _upsert_run(conn, row, only_running=True)
+            else:
+                col = tables.runs.c.run_id
+                if conn.execute(select(col).where(col == run_id)).first() is None:
+                    return False
+            if rows:
+                w = tables.windows.c
+                conn.execute(delete(tables.windows).where(w.run_id == run_id, w.seq.in_(seqs)))
+                conn.execute(insert(tables.windows), rows)
+            return True
+
+        if not self._db.write("save the windows of a run", write, conflicts=True):
+            raise RunNotFoundError(run_id)
 
     def delete(self, run_id: str) -> str:
         """Delete a run and its timeline.
@@ -166,6 +264,7 @@ class Store:
 
         def write(conn: Connection) -> int:
             conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id == full_id))
+            conn.execute(delete(tables.windows).where(tables.windows.c.run_id == full_id))
             return conn.execute(delete(tables.runs).where(tables.runs.c.run_id == full_id)).rowcount
 
         if self._db.write("delete a run", write) == 0:  # deleted by someone else meanwhile
@@ -175,6 +274,9 @@ class Store:
     # -- reading ---------------------------------------------------------
     def resolve(self, run_id: str) -> str:
         """The full id of the run that ``run_id`` names exactly or as a unique prefix.
+
+        A prefix that matches one top-level run and child records of it only
+        (``abcd1234`` for ``abcd1234…`` and ``abcd1234….host.rank0``) names the run.
 
         Raises:
             RunNotFoundError: No run has this id or prefix.
@@ -189,9 +291,13 @@ class Store:
             exact = conn.execute(select(col).where(col == run_id)).scalar_one_or_none()
             if exact is not None:
                 return [exact]
-            query = select(col).where(col.startswith(run_id, autoescape=True)).order_by(col)
+            parent = tables.runs.c.parent_id if self._has_parents(conn) else null()
+            query = select(col, parent).where(col.startswith(run_id, autoescape=True)).order_by(col)
             # SQLite's LIKE ignores ASCII case: keep only true prefixes.
-            return [r for r in conn.execute(query).scalars() if r.startswith(run_id)]
+            found = [(r, p) for r, p in conn.execute(query).all() if r.startswith(run_id)]
+            ids = {r for r, _ in found}
+            top = [r for r, p in found if p is None or p not in ids]
+            return top if len(top) == 1 else [r for r, _ in found]
 
         matches = self._db.read("look up a run", read)
         if not matches:
@@ -323,6 +429,7 @@ class Store:
         *,
         order: Literal["newest", "oldest", "desc", "asc"] = "newest",
         sort: str = "started_at",
+        children: bool = False,
     ) -> list[dict[str, Any]]:
         """Summaries of stored runs, newest first by default.
 
@@ -336,9 +443,14 @@ class Store:
             sort: The column to sort by, one of :data:`SORT_COLUMNS`; runs without
                 a value come last either way, ties go by run id. The database
                 sorts and pages (every sortable column has an index).
+            children: Include child records (a distributed run's rank and node
+                records, the per-epoch records of older training runs); by
+                default only top-level runs are listed.
 
         Returns:
-            One dict per run with the keys of :data:`EXPORT_COLUMNS`: times are
+            One dict per run with the keys of :data:`EXPORT_COLUMNS` (with
+            ``children``, also ``parent_id``: the run a child record belongs to,
+            else None): times are
             ISO 8601 UTC text, ``command`` a list or None, ``methods`` a list,
             quantities in SI units named in the key (``energy_j``, ``co2e_g``).
 
@@ -352,28 +464,99 @@ class Store:
                 f"cannot sort runs by {sort!r}", hint="sort by " + ", ".join(SORT_COLUMNS)
             )
         c = tables.runs.c
-        query = select(*(c[col] for col in EXPORT_COLUMNS)).where(*_filters(name, since))
         descending = order in ("newest", "desc")
         key = c[sort].desc() if descending else c[sort].asc()
         if c[sort].nullable:
             key = key.nulls_last()
-        query = query.order_by(key, c.run_id.desc() if descending else c.run_id.asc())
-        if limit is not None:
-            query = query.limit(limit)
-        if offset:
-            query = query.offset(offset)
-        return self._db.read(
-            "list runs", lambda conn: [summary(row._mapping) for row in conn.execute(query)]
-        )
 
-    def count(self, name: str | None = None, since: str | datetime | None = None) -> int:
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            parented = self._has_parents(conn)
+            parent = c.parent_id if parented else null().label("parent_id")
+            query = (
+                select(*(c[col] for col in EXPORT_COLUMNS), parent)
+                .where(*_filters(name, since, children or not parented))
+                .order_by(key, c.run_id.desc() if descending else c.run_id.asc())
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            if offset:
+                query = query.offset(offset)
+            found = []
+            for row in conn.execute(query):
+                out = summary(row._mapping)
+                if children:
+                    out["parent_id"] = row.parent_id
+                found.append(out)
+            return found
+
+        return self._db.read("list runs", read)
+
+    def count(
+        self,
+        name: str | None = None,
+        since: str | datetime | None = None,
+        *,
+        children: bool = False,
+    ) -> int:
         """How many runs are stored (matching the same filters as :meth:`list_runs`).
 
         Raises:
             StoreError: The store cannot be read.
         """
-        query = select(func.count()).select_from(tables.runs).where(*_filters(name, since))
-        return self._db.read("count runs", lambda conn: int(conn.execute(query).scalar_one()))
+
+        def read(conn: Connection) -> int:
+            every = children or not self._has_parents(conn)
+            query = select(func.count()).select_from(tables.runs)
+            return int(conn.execute(query.where(*_filters(name, since, every))).scalar_one())
+
+        return self._db.read("count runs", read)
+
+    def windows(self, run_id: str) -> list[Window]:
+        """The windows of a run (its epochs, its step summaries), in ``seq`` order.
+
+        Args:
+            run_id: The full run id or a unique prefix of it.
+
+        Raises:
+            RunNotFoundError: No run has this id or prefix.
+            AmbiguousRunIdError: The prefix matches several runs.
+            StoreError: The store cannot be read.
+        """
+        full_id = self.resolve(run_id)
+        w = tables.windows
+        query = select(w).where(w.c.run_id == full_id).order_by(w.c.seq)
+
+        def read(conn: Connection) -> list[Window]:
+            if not self._has_parents(conn):
+                return []
+            return [Window.from_row(r._mapping) for r in conn.execute(query)]
+
+        return self._db.read("read the windows of a run", read)
+
+    def children(self, run_id: str) -> list[dict[str, Any]]:
+        """Summaries (as :meth:`list_runs`) of the child records of a run, by id.
+
+        ``run_id`` is taken as it is (a distributed run's id may name no record
+        of its own).
+
+        Raises:
+            StoreError: The store cannot be read.
+        """
+        c = tables.runs.c
+        query = (
+            select(*(c[col] for col in EXPORT_COLUMNS), c.parent_id)
+            .where(c.parent_id == run_id)
+            .order_by(c.run_id)
+        )
+
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            if not self._has_parents(conn):
+                return []
+            return [
+                {**summary(row._mapping), "parent_id": row.parent_id} for row in conn.execute(query)
+            ]
+
+        return self._db.read("read the child records of a run", read)
 
     def measurements(
         self,
@@ -475,7 +658,8 @@ class Store:
             StoreError: The store cannot be read.
         """
         if fmt == "csv":
-            return _export.write_csv(self.list_runs(name=name, since=since, order="oldest"), out)
+            found_runs = self.list_runs(name=name, since=since, order="oldest", children=True)
+            return _export.write_csv(found_runs, out)
         if fmt == "json":
             found = self.measurements(name=name, since=since, timeline=timeline)
             return _export.write_json(found, out)

@@ -5,11 +5,17 @@
   ``result`` holds the whole :meth:`Measurement.to_dict` form (without the
   timeline) as JSON text, so that a run reads back exactly as it was saved.
 - ``timeline``: one row per (point, component) of the power timeline.
+- ``windows``: spans of a run with their own energy (a training run's epochs
+  and step summaries, see :mod:`wattlens.windows`), written as they end.
+
+A run whose ``parent_id`` is set is a child record of that run (a rank or node
+record of a distributed run, a legacy per-epoch record of a training run):
+listings show top-level runs unless asked for children.
 
 These definitions are what the code reads and writes; the database gets them
 from the migrations in ``migrations/versions`` (revision ``0001`` creates the
 tables of release 0.1.0, ``0002`` adds the sort indexes and the timeline's
-running totals). A change here needs a
+running totals, ``0003`` the windows and ``runs.parent_id``). A change here needs a
 new revision, and a test checks that the two agree.
 """
 
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-__all__ = ["metadata", "runs", "timeline"]
+__all__ = ["metadata", "runs", "timeline", "windows"]
 
 metadata = MetaData()
 
@@ -47,6 +53,9 @@ runs = Table(
     Column("host", Text),  # JSON object
     Column("result", Text, nullable=False),  # Measurement.to_dict() without timeline
     Column("timeline_row_count", Integer),  # revision 0002: rows in ``timeline`` (null before)
+    # Revision 0003: the run this record belongs to (rows.parent_of); null for a top-level run.
+    # No foreign key: a rank's record may be saved before, or without, its run's own record.
+    Column("parent_id", String(128)),
     Index("ix_runs_started_at", "started_at"),
     Index("ix_runs_name", "name"),
     # Revision 0002: one index per sortable column, the run id breaking ties.
@@ -55,6 +64,7 @@ runs = Table(
     Index("ix_runs_co2e_g", "co2e_g", "run_id"),
     Index("ix_runs_avg_power_w", "avg_power_w", "run_id"),
     Index("ix_runs_status", "status", "run_id"),
+    Index("ix_runs_parent_id", "parent_id"),
 )
 
 timeline = Table(
@@ -72,4 +82,24 @@ timeline = Table(
     Column("cum_n", Integer),
     Index("ix_timeline_run_id", "run_id"),
     Index("ix_timeline_run_id_seq", "run_id", "seq"),
+)
+
+#: Revision 0003.
+windows = Table(
+    "windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(128), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),  # order in the run; unique per run
+    Column("kind", String(32), nullable=False),  # epoch, steps, ...
+    Column("label", Text),
+    Column("start_s", Float, nullable=False),  # seconds from the run's start
+    Column("end_s", Float, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("energy_j", Float, nullable=False),
+    Column("energy_low_j", Float),
+    Column("energy_high_j", Float),
+    Column("methods", String(64)),  # comma-separated, as in ``runs``
+    Column("detail", Text),  # JSON object: what the kind adds (steps, mean step energy)
+    Index("ix_windows_run_id_seq", "run_id", "seq", unique=True),
 )

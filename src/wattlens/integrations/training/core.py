@@ -2,11 +2,14 @@
 
 A :class:`TrainingMeter` keeps three kinds of window open on one
 :class:`~wattlens.meter.Meter`: the whole run, the current epoch and (some of)
-the steps. Each epoch is saved to the run store as its own record
-``<run_id>.epoch<NNNN>`` (name ``<name>:epoch<N>``), carrying in
-``host.training`` its step count, the energies of the steps it measured and the
-latest forecast; the whole run is saved as ``<run_id>`` at the end, like a run
-of ``wattlens run``.
+the steps. When an epoch ends, the run store gets two windows of the run
+``<run_id>`` (see :mod:`wattlens.windows`): the epoch (``kind="epoch"``, with
+its step count and the latest forecast in ``detail``) and a summary of the
+steps measured in it (``kind="steps"``: their energy, count and mean), written
+with a snapshot of the run whose status is ``running`` and whose energy is that
+of the finished epochs. The whole run is saved at the end, like a run of
+``wattlens run``; a process that dies before leaves the run ``running`` with the
+windows of the epochs it finished.
 
 Step windows cost two reads of every sensor. To keep that under
 ``step_budget`` of the step time (0.5 % by default), the meter measures every
@@ -23,7 +26,8 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from wattlens.errors import UsageError
 from wattlens.integrations.training.forecast import (
@@ -32,9 +36,10 @@ from wattlens.integrations.training.forecast import (
     forecast_energy,
 )
 from wattlens.store.ids import new_run_id
+from wattlens.windows import KIND_EPOCH, KIND_STEPS, Window
 
 if TYPE_CHECKING:
-    from wattlens.measurement import Measurement, RunStatus
+    from wattlens.measurement import ComponentEnergy, Measurement, RunStatus
     from wattlens.meter import Meter
     from wattlens.sensors.base import Sensor
     from wattlens.types import Impacts
@@ -43,6 +48,8 @@ __all__ = ["EpochRecord", "TrainingForecast", "TrainingMeter", "is_global_rank_z
 
 DEFAULT_FORECAST_AFTER = 3
 DEFAULT_STEP_BUDGET = 0.005
+#: What the writer thread saves: a final run, or a running snapshot with windows.
+_Item: TypeAlias = "Measurement | tuple[Measurement, list[Window]]"
 
 
 def is_global_rank_zero() -> bool:
@@ -63,6 +70,8 @@ class EpochRecord:
     step_energy_j: tuple[float, ...]
     """Energies of the steps that were measured (every ``step_stride``-th)."""
     step_stride: int
+    step_duration_s: tuple[float, ...] = ()
+    """Durations of the measured steps, in the order of ``step_energy_j``."""
 
     @property
     def energy_j(self) -> float:
@@ -162,7 +171,9 @@ class TrainingMeter:
         self.forecasts: list[TrainingForecast] = []
         self.result: Measurement | None = None
         self.saved: list[str] = []
-        """Run ids saved so far (epoch records, then the run)."""
+        """Run ids saved so far: the run's, once its final record is saved."""
+        self.saved_windows: list[int] = []
+        """``seq`` of every window saved so far (two per epoch: the epoch, its steps)."""
         self.warnings: list[str] = []
         self._prefix = f"wattlens-training:{self.run_id}"
         self._running = False
@@ -170,6 +181,8 @@ class TrainingMeter:
         self._in_step = False
         self._epoch_steps = 0
         self._step_energies: list[float] = []
+        self._step_durations: list[float] = []
+        self._run_started = datetime.now(UTC)
         self._stride = 1
         self._step_cost_s = 0.0
         self._step_time_s = 0.0
@@ -213,6 +226,8 @@ class TrainingMeter:
             self.run_id = new_run_id()
             self._prefix = f"wattlens-training:{self.run_id}"
             self.epochs, self.forecasts, self.saved, self.result = [], [], [], None
+            self.saved_windows = []
+        self._run_started = datetime.now(UTC)
         self.meter.begin(self._prefix)
         self._running = True
         if self.save and self.writer and self._writer is None:
@@ -234,7 +249,6 @@ class TrainingMeter:
             "epochs": len(self.epochs),
             "total_epochs": self.total_epochs,
             "epoch_energy_j": [e.energy_j for e in self.epochs],
-            "epoch_records": [e.measurement.run_id for e in self.epochs],
             "steps": sum(e.steps for e in self.epochs),
         }
         if self.forecasts:
@@ -257,9 +271,10 @@ class TrainingMeter:
         self._in_epoch = True
         self._epoch_steps = 0
         self._step_energies = []
+        self._step_durations = []
 
     def end_epoch(self) -> EpochRecord:
-        """Close the epoch window, save its record and update the forecast."""
+        """Close the epoch window, save its windows and update the forecast."""
         if not self._in_epoch:
             raise UsageError("end_epoch() without start_epoch()", hint="call start_epoch() first")
         if self._in_step:
@@ -275,7 +290,12 @@ class TrainingMeter:
             "step_energy_j": list(self._step_energies),
         }
         record = EpochRecord(
-            epoch, raw, self._epoch_steps, tuple(self._step_energies), self._stride
+            epoch,
+            raw,
+            self._epoch_steps,
+            tuple(self._step_energies),
+            self._stride,
+            tuple(self._step_durations),
         )
         self.epochs.append(record)
         forecast = self._forecast()
@@ -286,7 +306,8 @@ class TrainingMeter:
         )
         record = replace(record, measurement=measurement)
         self.epochs[-1] = record
-        self._save(measurement)
+        if self.save and self.writer:
+            self._save((self._snapshot(), self._windows(record, forecast)))
         if forecast is not None and self.on_forecast is not None:
             self.on_forecast(forecast)
         return record
@@ -313,6 +334,7 @@ class TrainingMeter:
         self._in_step = False
         cost = self._step_cost_s + time.perf_counter() - t0
         self._step_energies.append(m.energy_j)
+        self._step_durations.append(m.duration_s)
         self._adapt(cost, m.duration_s)
         return m.energy_j
 
@@ -359,19 +381,127 @@ class TrainingMeter:
         self.forecasts.append(forecast)
         return forecast
 
-    def _save(self, measurement: Measurement) -> None:
+    def _offset_s(self, iso: str) -> float:
+        """Seconds from the run's start to an instant of the meter (ISO 8601)."""
+        instant = datetime.fromisoformat(iso)
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=UTC)
+        return max((instant - self._run_started).total_seconds(), 0.0)
+
+    def _windows(self, record: EpochRecord, forecast: TrainingForecast | None) -> list[Window]:
+        """The epoch's window and the summary of its measured steps."""
+        m = record.measurement
+        start_s, end_s = self._offset_s(m.started_at), self._offset_s(m.ended_at)
+        detail: dict[str, Any] = {"epoch": record.epoch, "steps": record.steps}
+        if forecast is not None:
+            detail["forecast"] = forecast.energy.to_dict()
+        seq = 2 * (record.epoch - 1)
+        epoch = Window(
+            seq, KIND_EPOCH, f"epoch {record.epoch}", start_s, end_s, m.duration_s, m.energy_j,
+            m.energy_low_j, m.energy_high_j, tuple(m.methods), detail,
+        )  # fmt: skip
+        measured = len(record.step_energy_j)
+        steps_j = sum(record.step_energy_j)
+        steps = Window(
+            seq + 1,
+            KIND_STEPS,
+            f"epoch {record.epoch} steps",
+            start_s,
+            end_s,
+            sum(record.step_duration_s),
+            steps_j,
+            methods=tuple(m.methods),
+            detail={
+                "epoch": record.epoch,
+                "steps": record.steps,
+                "measured_steps": measured,
+                "step_stride": record.step_stride,
+                "mean_step_energy_j": steps_j / measured if measured else None,
+                "step_energy_j": list(record.step_energy_j),
+            },
+        )
+        return [epoch, steps]
+
+    def _snapshot(self) -> Measurement:
+        """The run so far, status ``running``: the energy of its finished epochs."""
+        from wattlens.measurement import Measurement
+
+        measured = [e.measurement for e in self.epochs]
+        last = measured[-1]
+        by_id: dict[str, list[ComponentEnergy]] = {}
+        for m in measured:
+            for c in m.components:
+                by_id.setdefault(c.id, []).append(c)
+        duration = sum(m.duration_s for m in measured)
+        components = tuple(_sum_components(parts, duration) for parts in by_id.values())
+        training = {
+            "run_id": self.run_id,
+            "epochs": len(self.epochs),
+            "total_epochs": self.total_epochs,
+            "epoch_energy_j": [e.energy_j for e in self.epochs],
+            "steps": sum(e.steps for e in self.epochs),
+        }
+        if self.forecasts:
+            training["forecast"] = self.forecasts[-1].to_dict()
+        note = (
+            f"saved after epoch {len(self.epochs)} while the run went on: the energy is that of "
+            "its finished epochs (the time between them is not counted); a run still "
+            "'running' after its process ended stopped there"
+        )
+        return Measurement(
+            run_id=self.run_id,
+            name=self.name,
+            started_at=self._run_started.isoformat(timespec="microseconds"),
+            ended_at=last.ended_at,
+            duration_s=duration,
+            components=components,
+            status="running",
+            host={**last.host, "training": training},
+            warnings=(note,),
+            location=last.location,
+            pue=last.pue,
+            scope=last.scope,
+            scope_reason=last.scope_reason,
+            workload_cpu_share=last.workload_cpu_share,
+        )
+
+    def _save(self, item: _Item) -> None:
         """Hand a record to the writer thread: a save never stalls training between epochs."""
         if not (self.save and self.writer):
             return
         if self._writer is None:
             self._writer = _Writer(self.url, self.location)
-        self._writer.put(measurement)
+        self._writer.put(item)
 
     def flush(self) -> None:
         """Wait until every record handed over so far is saved."""
         if self._writer is not None:
-            self.saved.extend(self._writer.drain())
+            done = self._writer.drain()
+            self.saved.extend(d for d in done if isinstance(d, str))
+            self.saved_windows.extend(d for d in done if isinstance(d, int))
             self.warnings.extend(self._writer.take_warnings())
+
+
+def _sum_components(parts: list[ComponentEnergy], duration_s: float) -> ComponentEnergy:
+    """One component over several windows: energies added, power averaged over their time."""
+
+    def total(values: list[float | None]) -> float | None:
+        return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+    energy = sum(c.energy_j for c in parts)
+    peaks = [c.peak_power_w for c in parts if c.peak_power_w is not None]
+    worst = next((c for c in parts if c.status != "measured"), parts[-1])
+    return replace(
+        parts[-1],
+        energy_j=energy,
+        avg_power_w=energy / duration_s if duration_s > 0 else 0.0,
+        peak_power_w=max(peaks) if peaks else None,
+        energy_low_j=total([c.energy_low_j for c in parts]),
+        energy_high_j=total([c.energy_high_j for c in parts]),
+        attributed_energy_j=total([c.attributed_energy_j for c in parts]),
+        status=worst.status,
+        status_reason=worst.status_reason,
+    )
 
 
 class _Writer:
@@ -383,8 +513,8 @@ class _Writer:
 
         self._url = url
         self._location = location
-        self._queue: queue.Queue[Measurement | None] = queue.Queue()
-        self._done: list[str] = []
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._done: list[str | int] = []
         self._warnings: list[str] = []
         self._error: BaseException | None = None
         self._thread = threading.Thread(
@@ -392,11 +522,12 @@ class _Writer:
         )
         self._thread.start()
 
-    def put(self, measurement: Measurement) -> None:
-        self._queue.put(measurement)
+    def put(self, item: _Item) -> None:
+        self._queue.put(item)
 
     def _run(self) -> None:
         from wattlens.store import RunKeptError, save_or_keep
+        from wattlens.store.fast import save_windows_or_keep
 
         try:  # create or migrate the tables now, while the first epoch runs
             from wattlens.store.store import Store
@@ -416,8 +547,13 @@ class _Writer:
                 if item is None:
                     return
                 try:
-                    save_or_keep(item, self._url)
-                    self._done.append(item.run_id)
+                    if isinstance(item, tuple):
+                        run, windows = item
+                        save_windows_or_keep(run, windows, self._url)
+                        self._done.extend(w.seq for w in windows)
+                    else:
+                        save_or_keep(item, self._url)
+                        self._done.append(item.run_id)
                 except RunKeptError as exc:  # kept in the spool; the next store opening saves it
                     self._warnings.append(str(exc))
                 except BaseException as exc:  # raised to the training loop at the next flush
@@ -425,7 +561,7 @@ class _Writer:
             finally:
                 self._queue.task_done()
 
-    def drain(self) -> list[str]:
+    def drain(self) -> list[str | int]:
         self._queue.join()
         if self._error is not None:
             error, self._error = self._error, None

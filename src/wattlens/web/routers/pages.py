@@ -52,6 +52,8 @@ def run_page(request: Request, store: StoreDep, run_id: str) -> HTMLResponse:
         run_id=m.run_id,
         has_timeline=points > 0,
         raw={"energy_j": m.energy_j, "duration_s": m.duration_s},
+        windows=store.windows(m.run_id),
+        children=store.children(m.run_id),
     )
 
 

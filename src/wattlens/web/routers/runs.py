@@ -34,10 +34,17 @@ def api_run(
     run_id: str,
     timeline: Annotated[bool, Query(description="Include every point.")] = False,
 ) -> dict[str, Any]:
-    """The run's full record; `timeline` is null unless asked for (see `/timeline`)."""
-    data = services.get_run(store, run_id, timeline=timeline).to_dict()
+    """The run's full record; `timeline` is null unless asked for (see `/timeline`).
+
+    As `runs show --json`, with the run's `windows` (a training run's epochs and
+    steps) and `children` (its rank and node records).
+    """
+    m = services.get_run(store, run_id, timeline=timeline)
+    data = m.to_dict()
     if not timeline:
         data["timeline"] = None
+    data["windows"] = [w.to_dict() for w in store.windows(m.run_id)]
+    data["children"] = store.children(m.run_id)
     return data
 
 
