@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,103 @@ def test_a_run_without_an_accelerator_has_no_embodied_figure() -> None:
     assert _measurement([("cpu", "AMD EPYC 9654")]).to_dict()["embodied"] is None
 
 
+H100 = "NVIDIA H100 80GB HBM3"
+
+
+def _expected_mean_kg(fp: Any, device_hours: float, server_hours: float) -> float:
+    """The mean of the amortised footprint, from the spans alone (uniform draws):
+    E[1/X] = ln(b/a) / (b - a) for X uniform on [a, b]."""
+
+    def mean(span: tuple[float, float]) -> float:
+        return (span[0] + span[1]) / 2.0
+
+    def mean_inverse(span: tuple[float, float]) -> float:
+        a, b = span
+        return 1.0 / a if a == b else math.log(b / a) / (b - a)
+
+    per_hour = mean_inverse(fp.lifetime_years) * mean_inverse(fp.utilisation) / HOURS_PER_YEAR
+    return per_hour * (
+        mean(fp.device_kgco2e) * device_hours + mean(fp.server_kgco2e) * server_hours
+    )
+
+
+def _workload(share: float | None, gpu_shares: list[float | None]) -> Measurement:
+    base = _measurement([("gpu", H100)] * len(gpu_shares) + [("cpu", "AMD EPYC 9654")])
+    components = tuple(
+        replace(c, attributed_energy_j=gpu_shares[i] if c.kind == "gpu" else 400.0)
+        for i, c in enumerate(base.components)
+    )
+    return replace(base, components=components, scope="workload", workload_cpu_share=share)
+
+
+def test_workload_scope_counts_the_gpus_it_used_and_its_share_of_the_host() -> None:
+    m = _workload(0.5, [600.0, 0.0, 0.0, 0.0])  # 2 h on one of four H100s, half the host
+    fp = footprint([H100] * 4)
+    data = m.to_dict()
+    emb, machine = data["embodied"], data["machine_embodied"]
+    assert (emb["scope"], emb["devices"], emb["host_share"]) == ("workload", ["gpu:0"], 0.5)
+    assert emb["accelerator_hours"]["p50"] == pytest.approx(2.0)
+    # 1 GPU x 2 h of device, 0.5 x 4 GPUs x 2 h of host server (per accelerator).
+    assert emb["carbon_kgco2e"]["mean"] == pytest.approx(
+        _expected_mean_kg(fp, device_hours=2.0, server_hours=4.0), rel=0.01
+    )
+    assert machine["scope"] == "machine"
+    assert machine["devices"] == ["gpu:0", "gpu:1", "gpu:2", "gpu:3"]
+    assert machine["carbon_kgco2e"]["mean"] == pytest.approx(
+        _expected_mean_kg(fp, device_hours=8.0, server_hours=8.0), rel=0.01
+    )
+    # Paired draws: the workload's figure is below the machine's at every percentile.
+    for key in ("p5", "p50", "p95", "mean"):
+        assert emb["carbon_kgco2e"][key] < machine["carbon_kgco2e"][key]
+    # Abiotic depletion takes the workload's share of the carbon.
+    ratio = emb["carbon_kgco2e"]["mean"] / machine["carbon_kgco2e"]["mean"]
+    assert emb["adp_kgsbeq"]["p50"] == pytest.approx(machine["adp_kgsbeq"]["p50"] * ratio)
+    line = m.embodied.describe() if m.embodied is not None else ""
+    assert "for the process tree (gpu:0 and 50% of the host)" in line
+    assert "; machine: " in line
+
+
+def test_workload_scope_with_unknown_shares_counts_the_whole_machine() -> None:
+    m = _workload(None, [None, None])  # neither GPU's nor the host's share is known
+    data = m.to_dict()
+    assert data["embodied"]["devices"] == ["gpu:0", "gpu:1"]
+    assert data["embodied"]["host_share"] == 1.0
+    assert data["embodied"]["carbon_kgco2e"] == pytest.approx(
+        data["machine_embodied"]["carbon_kgco2e"]
+    )
+
+
+def test_machine_scope_reports_the_machine_figure_in_both_fields() -> None:
+    m = _measurement([("gpu", H100), ("gpu", H100)])
+    data = m.to_dict()
+    assert data["embodied"]["scope"] == "machine"
+    assert data["machine_embodied"] == data["embodied"]
+
+
+def test_a_ranks_embodied_is_its_own_devices_and_the_ranks_add_up_to_the_node() -> None:
+    def tagged(m: Measurement, role: str, rank: int) -> Measurement:
+        tag = {"run_id": "job", "role": role, "rank": rank, "hostname": "n1"}
+        return replace(m, host={"distributed": tag}, scope="workload", workload_cpu_share=0.1)
+
+    gpu = ComponentEnergy(id="gpu:0", kind="gpu", name=H100, method="counter", sensor="t",
+                          basis="t", energy_j=10.0, avg_power_w=1.0,
+                          attributed_energy_j=10.0)  # fmt: skip
+    base = _measurement([("gpu", H100)])
+    ranks = [
+        tagged(replace(base, components=(replace(gpu, id=f"gpu:{r}"),)), "rank", r) for r in (0, 1)
+    ]
+    node = replace(_measurement([("gpu", H100), ("gpu", H100), ("cpu", "AMD EPYC 9654")]),
+                   host={"distributed": {"run_id": "job", "role": "node", "rank": 0}})  # fmt: skip
+    figures = [r.to_dict() for r in ranks]
+    assert [f["embodied"]["scope"] for f in figures] == ["rank", "rank"]
+    assert [f["embodied"]["devices"] for f in figures] == [["gpu:0"], ["gpu:1"]]
+    assert [f["machine_embodied"] for f in figures] == [None, None]
+    node_kg = node.to_dict()["embodied"]["carbon_kgco2e"]["mean"]
+    assert sum(f["embodied"]["carbon_kgco2e"]["mean"] for f in figures) == pytest.approx(node_kg)
+    assert ranks[0].embodied is not None
+    assert "of this rank's devices (gpu:0)" in ranks[0].embodied.describe()
+
+
 @pytest.fixture
 def fake_gpu(monkeypatch: pytest.MonkeyPatch) -> FakeGpu:
     from wattlens.sensors import discover as discover_module
@@ -246,7 +344,10 @@ def test_wattlens_run_and_runs_show_report_embodied(cli: Any, fake_gpu: FakeGpu)
     data = ran.json()
     emb = data["embodied"]
     assert emb["accelerators"] == ["nvidia-h100-sxm"]
-    assert emb["accelerator_hours"]["p50"] == pytest.approx(data["duration_s"] / 3600.0)
+    # The machine's GPU for the whole run (in workload scope, `embodied` is the process
+    # tree's part: this fake GPU lists none of its processes).
+    machine = data["machine_embodied"]
+    assert machine["accelerator_hours"]["p50"] == pytest.approx(data["duration_s"] / 3600.0)
     assert _finite(emb["carbon_kgco2e"])
     shown = cli("runs", "show", data["run_id"], "--json")
     assert shown.exit_code == 0, shown.stderr
@@ -311,3 +412,27 @@ def test_human_scenario_output_has_one_labelled_embodied_line(cli: Any) -> None:
     text = " ".join(out.stdout.split())
     assert text.count("embodied (manufacturing, modelled): first year") == 1
     assert "not in the figures above" in text
+
+
+def test_wattlens_run_in_workload_scope_shows_the_process_trees_embodied_beside_the_machines(
+    cli: Any, fake_gpu: FakeGpu
+) -> None:
+    args = ("run", "--scope", "workload", "--no-store")
+    ran = cli(*args, "--json", "--", sys.executable, "-c", "pass")
+    assert ran.exit_code == 0, ran.stderr
+    data = ran.json()
+    assert data["scope"] == "workload"
+    emb, machine = data["embodied"], data["machine_embodied"]
+    assert emb["scope"] == "workload"
+    assert emb["devices"] == []  # the fake GPU lists none of the command's processes
+    assert 0.0 <= emb["host_share"] <= 1.0
+    share = data["workload_cpu_share"]
+    assert emb["host_share"] == (1.0 if share is None else share)
+    assert machine["scope"] == "machine"
+    assert emb["carbon_kgco2e"]["mean"] <= machine["carbon_kgco2e"]["mean"]
+    text = cli(*args, "--", sys.executable, "-c", "pass")
+    assert text.exit_code == 0, text.stderr
+    line = " ".join(text.stderr.split())
+    assert "embodied (manufacturing, modelled) for the process tree (" in line
+    assert "% of the host): " in line
+    assert "; machine: " in line.partition("embodied (manufacturing")[2]

@@ -24,7 +24,9 @@ started by hand (without a run id, the processes of one parent share a lock).
 The records of one job share a run id (``WATTLENS_RUN_ID``, else
 ``TORCHELASTIC_RUN_ID``, the SLURM job and step, or Open MPI's PMIx namespace)
 and the store adds them up per node and in total (:func:`aggregate`,
-``wattlens runs show RUN_ID``).
+``wattlens runs show RUN_ID``). The node record's impacts are always the whole
+node's (machine scope). ``wattlens run`` under a launcher meters its command
+with a :class:`DistributedMeter` (see :mod:`wattlens.cli.run`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import os
 import re
 import socket
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -337,7 +339,13 @@ class DistributedMeter:
             # Processes started by one parent without a launcher share its id.
             key = self.info.run_id or f"ppid-{os.getppid()}"
             self._lock = NodeLock(key, self.info.hostname, lock_dir)
-            self.node_reader = self._lock.acquire()
+            try:
+                self.node_reader = self._lock.acquire()
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot take the node lock {self._lock.path}: {exc.strerror or exc}",
+                    hint=f"set {ENV_LOCK_DIR} to a writable directory on this node",
+                ) from exc
         try:
             self._start(sensors, env, meter_options)
         except BaseException:
@@ -376,7 +384,13 @@ class DistributedMeter:
             node_sensors = own_sensors
             if discovered and any(env.get(v) for v in _VISIBILITY):
                 node_sensors = self._discover_node(env)
-            self.node_meter = Meter(node_sensors, **options)
+            # The node record is the node's total, whoever else ran there: machine scope.
+            self.node_meter = Meter(node_sensors, **{**options, "scope": "machine"})
+
+    def track_pids(self, provider: Callable[[], set[int]]) -> None:
+        """Attribute this rank's per-process energy (GPUs) to the process ids ``provider``
+        returns (default: this process and its children)."""
+        self.meter.track_pids(provider)
 
     def _discover_node(self, env: dict[str, str]) -> tuple[Sensor, ...]:
         from wattlens.sensors.discover import discover
@@ -415,7 +429,8 @@ class DistributedMeter:
         """Close a window: this rank's record, and the node's on the node reader."""
         window = self._window_key(name)
         rank_id, node_id = self._ids(window)
-        rank = self.meter.end(name, run_id=rank_id, extra_warnings=self._notes, **end_options)
+        extra = (*self._notes, *end_options.pop("extra_warnings", ()))
+        rank = self.meter.end(name, run_id=rank_id, extra_warnings=extra, **end_options)
         node = None
         if self.node_meter is not None:
             node = self.node_meter.end(name, run_id=node_id, **end_options)
@@ -430,7 +445,13 @@ class DistributedMeter:
             if role == "rank"
             else [c.id for c in m.components if c.kind in DEVICE_KINDS]
         )
-        tag = {**self.info.to_dict(), "role": role, "window": window, "devices": devices}
+        tag = {
+            **self.info.to_dict(),
+            "role": role,
+            "window": window,
+            "devices": devices,
+            "node_reader": self.node_reader,
+        }
         host = {**m.host, "hostname": self.info.hostname, "distributed": tag}
         return replace(m, host=host)
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from wattlens.types import Range
 
@@ -282,6 +282,14 @@ class Embodied:
     method: str = "modeled"
     hours_samples: Array | None = field(default=None, repr=False, compare=False)
     """The accelerator-hours per Monte Carlo sample, where samples were given."""
+    scope: Literal["machine", "workload", "rank"] | None = None
+    """For a measurement: whose hardware is counted (None: an estimate's accelerators)."""
+    devices: tuple[str, ...] = ()
+    """For a measurement: the accelerator components counted (``gpu:0``…)."""
+    host_share: float | None = None
+    """For a measurement in workload scope: the share of the host server counted."""
+    machine: Embodied | None = field(default=None, compare=False)
+    """The whole machine's figure, beside a workload's."""
 
     @property
     def basis(self) -> str:
@@ -329,19 +337,35 @@ class Embodied:
             "accelerators": list(fp.accelerators),
             "basis": self.basis,
             "sources": list(self.sources),
+            **(
+                {"scope": self.scope, "devices": list(self.devices), "host_share": self.host_share}
+                if self.scope is not None
+                else {}
+            ),
         }
 
     def describe(self) -> str:
         """One line for people, labelled as modelled."""
         from wattlens.units import MASS, format_range, format_sig
 
-        c = self.carbon_kgco2e
+        def grams(r: Range) -> str:
+            return f"{format_range(r.p5 * 1000.0, r.p50 * 1000.0, r.p95 * 1000.0, MASS)} CO2e"
+
+        whose = ""
+        if self.scope == "workload":
+            share = "" if self.host_share is None else f"{self.host_share:.0%} of the host"
+            parts = [", ".join(self.devices), share]
+            whose = f" for the process tree ({' and '.join(p for p in parts if p)})"
+        elif self.scope == "rank":
+            whose = f" of this rank's devices ({', '.join(self.devices)}) and their host share"
         line = (
-            "embodied (manufacturing, modelled): "
-            f"{format_range(c.p5 * 1000.0, c.p50 * 1000.0, c.p95 * 1000.0, MASS)} CO2e, "
+            f"embodied (manufacturing, modelled){whose}: {grams(self.carbon_kgco2e)}, "
             f"{_span(self.footprint.lifetime_years)} years at "
-            f"{_span(self.footprint.utilisation, pct=True)} use; not in the figures above"
+            f"{_span(self.footprint.utilisation, pct=True)} use"
         )
+        if self.machine is not None:
+            line += f"; machine: {grams(self.machine.carbon_kgco2e)}"
+        line += "; not in the figures above"
         if self.adp_kgsbeq is not None:
             line += f"; abiotic depletion {format_sig(self.adp_kgsbeq.p50)} kg Sb eq"
         return line
@@ -422,6 +446,96 @@ def embodied(
         ),
     )
     return amortise(fp, accelerator_hours)
+
+
+@functools.lru_cache(maxsize=64)
+def _split_draws(
+    device: Span, server: Span, adp: Span | None, lifetime: Span, use: Span
+) -> tuple[Array, Array]:
+    """Per accelerator-hour kgCO2e of the device alone and of its host-server share.
+
+    The same draws as :func:`_draws` (same seed, same order), so that a workload's
+    figure and its machine's are paired sample by sample.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(_SEED)
+    per_hour = 1.0 / (rng.uniform(*lifetime, _DRAWS) * HOURS_PER_YEAR * rng.uniform(*use, _DRAWS))
+    return rng.uniform(*device, _DRAWS) * per_hour, rng.uniform(*server, _DRAWS) * per_hour
+
+
+def measured(
+    accelerators: Sequence[str],
+    devices: Sequence[str],
+    used: Sequence[bool],
+    duration_s: float,
+    *,
+    host_share: float | None = None,
+    rank: bool = False,
+    catalog: Catalog | None = None,
+) -> Embodied:
+    """The embodied impacts of a measured window, for its scope.
+
+    Args:
+        accelerators: the catalog name of each accelerator component of the window.
+        devices: their component ids (``gpu:0``…), in the same order.
+        used: whether the workload used each one; ignored without ``host_share``.
+        duration_s: the window's duration.
+        host_share: workload scope: the process tree's share of the host (the share of
+            busy CPU time its use-phase energy is attributed by). The workload is
+            counted the manufacture of the accelerators it used and this share of the
+            host server (``devices x server per accelerator``); the machine's figure
+            (every accelerator with its server share) is attached as ``machine``.
+            None: the machine's figure alone.
+        rank: a rank of a distributed job: its own devices, each with its server share
+            (a node's ranks split the host by devices, so that they add up to the node).
+    """
+    import numpy as np
+
+    hours = duration_s / 3600.0
+    whole = embodied(list(accelerators), len(accelerators) * hours, catalog)
+    ids = tuple(devices)
+    if rank:
+        return replace(whole, scope="rank", devices=ids)
+    machine = replace(whole, scope="machine", devices=ids)
+    if host_share is None:
+        return machine
+    if not 0.0 <= host_share <= 1.0 or not math.isfinite(host_share):
+        from wattlens.errors import InputValueError
+
+        raise InputValueError(
+            f"host share must be between 0 and 1, got {host_share!r}",
+            hint="give the process tree's share of the machine's busy CPU time",
+        )
+    fp = whole.footprint
+    dev_rate, srv_rate = _split_draws(
+        fp.device_kgco2e, fp.server_kgco2e, fp.adp_kgsbeq, fp.lifetime_years, fp.utilisation
+    )
+    machine_hours = len(accelerators) * hours
+    device_hours = sum(1 for u in used if u) * hours
+    # The host server is made once for all its accelerators (per accelerator: server /
+    # devices per server, catalog rows `embodied/*server*`); the workload takes its share.
+    server_hours = host_share * machine_hours
+    carbon = dev_rate * device_hours + srv_rate * server_hours
+    adp = None
+    if whole.adp_kgsbeq is not None:
+        # No source splits abiotic depletion between device and server: the workload
+        # takes the share of it that it takes of the carbon.
+        full = float(np.mean((dev_rate + srv_rate) * machine_hours))
+        adp = whole.adp_kgsbeq.scaled(float(np.mean(carbon)) / full if full > 0 else 0.0)
+    counted = [d for d, u in zip(ids, used, strict=True) if u]
+    return Embodied(
+        carbon_kgco2e=Range.from_samples(carbon),
+        adp_kgsbeq=adp,
+        water_l=None,
+        accelerator_hours=Range.point(device_hours),
+        carbon_per_accelerator_hour_g=whole.carbon_per_accelerator_hour_g,
+        footprint=fp,
+        scope="workload",
+        devices=tuple(counted),
+        host_share=host_share,
+        machine=machine,
+    )
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
     total = _range(m.energy_low_j, m.energy_j, m.energy_high_j)
     attributed = m.attributed_energy_j
     table.add_row(
-        "[bold]total (machine)[/bold]",
+        f"[bold]total ({safe(m.extent_words)})[/bold]",
         "+".join(m.methods),
         f"[bold]{total}[/bold]",
         format_power(m.avg_power_w),
@@ -78,7 +78,7 @@ def render_measurement(m: Measurement, console: Console, *, saved_as: str | None
         f"{fmt_number(impacts.pue or 1.0)}: {_impact_figures(impacts)}"
     )
     if m.scope != "machine":
-        line += f"; machine: {_impact_figures(m.typed_machine_impacts)}"
+        line += f"; {safe(m.extent_words)}: {_impact_figures(m.typed_machine_impacts)}"
     console.print(line, highlight=False, soft_wrap=True)
     if m.embodied is not None:
         console.print(safe(m.embodied.describe()), highlight=False, soft_wrap=True)

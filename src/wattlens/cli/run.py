@@ -116,6 +116,25 @@ _Output = Annotated[
 _Store = Annotated[
     bool, typer.Option("--store/--no-store", help="Record the run in the run store.")
 ]
+_Distributed = Annotated[
+    bool | None,
+    typer.Option(
+        "--distributed/--no-distributed",
+        help="One process of a job started by srun, torchrun or mpirun: measure this "
+        "rank's own devices, and the whole node in exactly one process per node. "
+        "Default: on when the launcher's variables name more than one rank (or with "
+        "--run-id).",
+        show_default=False,
+    ),
+]
+_RunId = Annotated[
+    str | None,
+    typer.Option(
+        "--run-id",
+        help="The run id every rank of the job shares (default: from the launcher: "
+        "SLURM job and step, torchrun's run id, WATTLENS_RUN_ID). Implies --distributed.",
+    ),
+]
 
 
 def run(
@@ -129,6 +148,8 @@ def run(
     json_output: _JsonOutput = False,
     output: _Output = None,
     store: _Store = True,
+    distributed: _Distributed = None,
+    run_id: _RunId = None,
 ) -> None:
     """Run a command and report its energy, carbon, water and cost.
 
@@ -168,9 +189,21 @@ def run(
     water_l, cost, each low/central/high; for the scope), machine_impacts, host,
     warnings, timeline.
 
+    Under a launcher (srun, torchrun, mpirun: more than one rank), each
+    process measures its own devices (CUDA_VISIBLE_DEVICES, its local rank)
+    and exactly one process per node, the node reader (local rank 0, else
+    the holder of a node lock), also measures the whole node. Records are
+    stored as <RUN_ID>.<host>.run.rank<N> and <RUN_ID>.<host>.run.node;
+    `wattlens runs show RUN_ID` adds the job up per node and in total. The
+    JSON then also has distributed: run_id, role (node_reader or rank),
+    launcher, rank, world_size, local_rank, hostname, devices, node_record
+    (the node record's id on the node reader), node_energy_j, note.
+    Launcher variables that are not usable give a warning and a plain run.
+
     Example: wattlens run --name train -- python train.py --epochs 3
     """
     stdout_open = _preflight(command, output, store=store)
+    cluster_env, notes = _cluster_environment(distributed, run_id)
     from wattlens.meter import Meter
 
     if location is not None:
@@ -179,12 +212,35 @@ def run(
 
         measured_impacts(0.0, location=location, pue=pue)
 
-    meter = Meter(
-        timeline=timeline, interval_s=interval, location=location, pue=pue, scope=scope.value
-    )
     label = name or " ".join(command)
+    options: dict[str, Any] = {
+        "timeline": timeline,
+        "interval_s": interval,
+        "location": location,
+        "pue": pue,
+        "scope": scope.value,
+    }
+    if cluster_env is not None:
+        _run_distributed(
+            command,
+            label,
+            cluster_env,
+            options,
+            store=store,
+            output=output,
+            json_output=json_output,
+            stdout_open=stdout_open,
+        )
+        return
+    meter = Meter(**options)
     result, exit_code = _measure(
-        command, label, meter, location=location, pue=pue, stdout_to_stderr=json_output
+        command,
+        label,
+        meter,
+        location=location,
+        pue=pue,
+        stdout_to_stderr=json_output,
+        notes=notes,
     )
     _report(
         result,
@@ -194,6 +250,157 @@ def run(
         json_output=json_output,
         stdout_open=stdout_open,
     )
+
+
+_RUN_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+# The variables that make a process a rank (wattlens.distributed.detect_rank reads them).
+_RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID")
+_WINDOW = "run"
+"""The window name of a distributed `wattlens run` in its records' ids."""
+
+
+def _cluster_environment(
+    distributed: bool | None, run_id: str | None
+) -> tuple[dict[str, str] | None, list[str]]:
+    """The environment to meter a rank with, or None for a plain run; and warnings.
+
+    Launcher variables that are not usable (``SLURM_PROCID=abc``, ``LOCAL_RANK=-1``)
+    are an error when ``--distributed`` was asked for, else a warning and a plain run.
+    """
+    if distributed is None and run_id is None and not any(map(os.environ.get, _RANK_VARIABLES)):
+        return None, []  # no launcher: a plain run, without importing the cluster code
+    import re
+
+    from wattlens.distributed import ENV_RUN_ID, detect_rank
+    from wattlens.errors import UsageError
+
+    if run_id is not None:
+        if distributed is False:
+            raise UsageError(
+                "--run-id names the run of a distributed job, and --no-distributed was given",
+                hint="drop one of them",
+            )
+        if re.fullmatch(_RUN_ID_PATTERN, run_id) is None:
+            raise UsageError(
+                f"--run-id {plain(run_id)!r} is not a usable run id",
+                hint="use up to 128 letters, digits, '_', '.', ':' or '-', starting with a "
+                "letter or digit; the same value in every rank",
+            )
+    if distributed is False:
+        return None, []
+    env = dict(os.environ)
+    if run_id is not None:
+        env[ENV_RUN_ID] = run_id
+    try:
+        info = detect_rank(env)
+    except UsageError as exc:
+        if distributed:
+            raise
+        note = (
+            f"the launcher's variables are not usable: {exc.message}; this process is "
+            "measured alone, as a plain run (its node may be counted again by other ranks)"
+        )
+        stderr.print(f"[yellow]warning:[/yellow] {safe(note)}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            stderr.print(f"[bold]hint:[/bold] {safe(exc.hint)}", highlight=False, soft_wrap=True)
+        return None, [note]
+    if distributed or run_id is not None or (info.launcher != "none" and info.world_size > 1):
+        return env, []
+    return None, []
+
+
+def _run_distributed(
+    command: list[str],
+    label: str,
+    env: dict[str, str],
+    options: dict[str, Any],
+    *,
+    store: bool,
+    output: Path | None,
+    json_output: bool,
+    stdout_open: bool,
+) -> None:
+    """Measure the command as one rank of a job; store its records; print its part."""
+    from dataclasses import replace
+
+    from wattlens.distributed import DistributedMeter
+
+    meter = DistributedMeter(environ=env, **options)
+    warm = threading.Thread(
+        target=_warm_impacts, args=(options["location"], options["pue"]), daemon=True
+    )
+    try:
+        meter.begin(_WINDOW)
+        exit_code, status, warnings, started = _run_child(
+            command, warm, meter, stdout_to_stderr=json_output
+        )
+        result = meter.end(
+            _WINDOW, command=command, exit_code=exit_code, status=status, extra_warnings=warnings
+        )
+    finally:
+        meter.close()
+    if started:
+        warm.join()
+    if status == "not_started":
+        stderr.print(
+            f"[bold red]error:[/bold red] {safe(warnings[0])}", highlight=False, soft_wrap=True
+        )
+    node = replace(result.node, name=label) if result.node is not None else None
+    tag = {
+        **result.rank.host["distributed"],
+        "node_record": node.run_id if node is not None else None,
+    }
+    rank = replace(result.rank, name=label, host={**result.rank.host, "distributed": tag})
+    if store and node is not None:
+        _save(node)
+    part = _distributed_part(rank, node)
+    _report(
+        rank,
+        exit_code,
+        store=store,
+        output=output,
+        json_output=json_output,
+        stdout_open=stdout_open,
+        distributed=part,
+    )
+
+
+def _distributed_part(rank: Measurement, node: Measurement | None) -> dict[str, Any]:
+    """The ``distributed`` JSON of a rank's `wattlens run`: its role, where the node is."""
+    from wattlens.units import format_energy
+
+    tag = rank.host["distributed"]
+    run_id = tag.get("run_id")
+    show = f"`wattlens runs show {run_id}` adds up the job per node and in total"
+    devices = ", ".join(tag.get("devices") or ()) or "none"
+    if node is not None:
+        note = (
+            f"this process was the node reader of {tag['hostname']}: the node's total "
+            f"({format_energy(node.energy_j)}: every GPU, the CPU and memory) is in the node "
+            f"record {node.run_id}, not in this rank's figures, which are its own devices "
+            f"({devices})"
+        )
+    else:
+        note = (
+            f"this process measured rank {tag['rank']}'s own devices ({devices}); the node's "
+            f"total (every GPU, the CPU and memory) is in the node record of {tag['hostname']}, "
+            "written by its node reader (local rank 0, else the holder of the node lock)"
+        )
+    if run_id:
+        note += f"; {show}"
+    return {
+        "run_id": run_id,
+        "role": "node_reader" if node is not None else "rank",
+        "launcher": tag["launcher"],
+        "rank": tag["rank"],
+        "world_size": tag["world_size"],
+        "local_rank": tag["local_rank"],
+        "hostname": tag["hostname"],
+        "devices": list(tag.get("devices") or ()),
+        "node_record": node.run_id if node is not None else None,
+        "node_energy_j": node.energy_j if node is not None else None,
+        "note": note,
+    }
 
 
 def _preflight(command: list[str], output: Path | None, *, store: bool) -> bool:
@@ -217,6 +424,7 @@ def _measure(
     location: str | None,
     pue: float | None,
     stdout_to_stderr: bool,
+    notes: list[str] | None = None,
 ) -> tuple[Measurement, int]:
     """Run the command in a window of the meter; its measurement and exit code."""
     from wattlens.store.ids import new_run_id
@@ -227,6 +435,7 @@ def _measure(
     exit_code, status, warnings, started = _run_child(
         command, warm, meter, stdout_to_stderr=stdout_to_stderr
     )
+    warnings = [*(notes or ()), *warnings]
     try:
         result = meter.end(
             label,
@@ -255,9 +464,12 @@ def _report(
     output: Path | None,
     json_output: bool,
     stdout_open: bool,
+    distributed: dict[str, Any] | None = None,
 ) -> None:
     """Save, write and print the result; exit with the command's exit code."""
     data = result.to_dict()
+    if distributed is not None:
+        data["distributed"] = distributed
     saved = _save(result) if store else None
     if output is not None:
         _write_json(output, data)
@@ -268,6 +480,15 @@ def _report(
         from wattlens.cli._render import render_measurement
 
         render_measurement(result, stderr, saved_as=saved)
+        if distributed is not None:
+            role = "node reader" if distributed["role"] == "node_reader" else "rank"
+            stderr.print(
+                f"[bold]distributed[/bold] ({safe(distributed['launcher'])}, rank "
+                f"{distributed['rank']} of {distributed['world_size']}, {role}): "
+                f"{safe(distributed['note'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
     if exit_code != 0:
         raise typer.Exit(exit_code)
 
