@@ -184,6 +184,8 @@ def load_rows(path: Path = CSV_PATH) -> list[dict[str, Any]]:
 
 def load_measured_rows(path: Path = MEASURED_PATH) -> list[dict[str, Any]]:
     """Every row of the measured table (all sources and splits), sizes from the catalog."""
+    from validate_inference import pipeline_of  # type: ignore[import-not-found,unused-ignore]
+
     from wattlens.catalog import get_catalog
     from wattlens.estimate._common import resolve_model
 
@@ -204,6 +206,8 @@ def load_measured_rows(path: Path = MEASURED_PATH) -> list[dict[str, Any]]:
                     "split": rec["split"],
                     "accelerator": rec["accelerator"],
                     "n_accelerators": int(rec["count"]),
+                    "pipeline": pipeline_of(rec),
+                    "boundary": rec["boundary"],
                     "precision": precision,
                     "bits": QUANT_BITS.get(precision, 16),
                     "batch": float(rec["batch"]),
@@ -286,8 +290,9 @@ def run_wattlens(row: dict[str, Any]) -> dict[str, Any]:
             est = estimate.inference(
                 model=row["model"], output_tokens=row["output_tokens"],
                 input_tokens=row["input_tokens"], accelerator=row["accelerator"],
-                count=row["n_accelerators"], batch=round(row["batch"]),
-                precision=row["precision"], boundary="accelerator",
+                count=row["n_accelerators"], pipeline=row["pipeline"],
+                batch=round(row["batch"]), precision=row["precision"],
+                boundary=row["boundary"],
             )  # fmt: skip
         except Exception as exc:  # a benchmark reports every failure and goes on
             return {"error": f"{type(exc).__name__}: {exc}"}
@@ -389,7 +394,8 @@ def summaries(results: list[dict[str, Any]]) -> dict[str, Any]:
         return lambda r: r["ecologits"][variant][key] if "ecologits" in r else None
 
     def wl(r: dict[str, Any]) -> float | None:
-        return r["wattlens"].get("p50")
+        p50 = r["wattlens"].get("p50")
+        return None if p50 is None else float(p50)
 
     inside = [
         r["wattlens"]["p5"] <= r["measured_j"] <= r["wattlens"]["p95"]

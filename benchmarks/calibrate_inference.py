@@ -4,18 +4,25 @@ The inference estimator reads its constants from one data file,
 src/wattlens/formulas/data/serving_stacks.csv. The rows of the `current`
 profile marked `fitted` (and the `all,model_residual` row) come from this
 script: least squares on the log of estimate / measured energy, plus half-weighted
-log errors of the decode step against the published median inter-token latency,
-over the ML.ENERGY v3 rows of tests/validation/published_inference.csv (vLLM of
-2025; exactly the `fit` rows of tests/validation/measured_inference.csv), point
-estimates of the roofline alone, input tokens at the default assumption's centre
-(ML.ENERGY v3 does not publish per-configuration input lengths). The fit starts
-from fixed mid-range values (START), not from the shipped file, so it regenerates
-the file from the data alone. It prints the fit, compares it with the shipped
-file, then refits leaving each model family out in turn.
+log errors of the decode step against the published median inter-token latency
+where a source publishes one, over the `fit` rows of the `current` stack in
+tests/validation/measured_inference.csv (today the 30 ML.ENERGY v3 rows, vLLM of
+2025; their latencies are quoted in the notes of tests/validation/published_inference.csv),
+point estimates of the roofline alone. Rows without an input length take the default
+assumption's centre: ML.ENERGY v3 publishes none per configuration, and its prompts
+cannot be counted offline (its benchmark draws 1,024 requests, each turn with the
+conversation before it, from the Hugging Face dataset lmarena-ai/arena-human-preference-100k,
+and the per-request lengths sit in the gated dataset ml-energy/benchmark-v3; neither is
+in a repository or package). The fit starts from fixed mid-range values (START), not from
+the shipped file, so it regenerates the file from the data alone. It prints the fit,
+compares it with the shipped file, then refits leaving each model family out in turn.
+``--exclude-source ID`` fits without one source's rows (what leaving that source out
+of the validation means for the fitted profile); it never writes the file.
 
     pip install -e '.[calibrate]'
     python benchmarks/calibrate_inference.py            # fit and compare
     python benchmarks/calibrate_inference.py --write    # regenerate the shipped rows
+    python benchmarks/calibrate_inference.py --exclude-source mlenergy-v3-2026
     make calibrate                                      # the same, extra included
 
 tests/validation/test_calibration.py checks that the shipped constants are a
@@ -30,6 +37,7 @@ import io
 import math
 import statistics
 import sys
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,17 +55,42 @@ FRACTIONS = {"mem_efficiency", "compute_efficiency", "power_fraction", "memory_p
 ITL_WEIGHT = 0.5
 
 
-def rows() -> list[dict[str, str]]:
-    path = ROOT / "tests" / "validation" / "published_inference.csv"
-    with path.open(encoding="utf-8") as handle:
-        return [r for r in csv.DictReader(handle) if r["case_id"].startswith("mlenergy_v3")]
+#: The profile this script fits: the `fit` rows of this stack are its training data.
+PROFILE = "current"
+MEASURED = ROOT / "tests" / "validation" / "measured_inference.csv"
+PUBLISHED = ROOT / "tests" / "validation" / "published_inference.csv"
+
+
+def rows(exclude: Collection[str] = ()) -> list[dict[str, str]]:
+    """The fit rows of the fitted profile, from every source but ``exclude``.
+
+    Each is the row of measured_inference.csv, with ``itl_ms`` (the published median
+    inter-token latency, from the notes of the same case in published_inference.csv)
+    where its source publishes one.
+    """
+    with PUBLISHED.open(encoding="utf-8") as handle:
+        notes = {r["case_id"]: r["notes"] for r in csv.DictReader(handle)}
+    with MEASURED.open(encoding="utf-8") as handle:
+        table = [r for r in csv.DictReader(handle)
+                 if r["split"] == "fit" and r["stack"] == PROFILE
+                 and r["source_id"] not in exclude]  # fmt: skip
+    for r in table:
+        r["itl_ms"] = _itl_ms(notes.get(r["case_id"], ""))
+    return table
+
+
+def _itl_ms(notes: str) -> str:
+    import re
+
+    found = re.search(r"median ITL ([0-9.]+) ms", notes)
+    return found.group(1) if found else ""
 
 
 def centrals() -> dict[str, float]:
     """The shipped `current` constants (their central values)."""
     from wattlens.estimate.stacks import stacks
 
-    params = stacks()["current"].params
+    params = stacks()[PROFILE].params
     return {name: params[name].central for name in FITTED}
 
 
@@ -84,7 +117,7 @@ def profile_with(values: dict[str, float]) -> Any:
     from wattlens.estimate.stacks import stacks
     from wattlens.formulas.uncertainty import Uncertain
 
-    base = stacks()["current"]
+    base = stacks()[PROFILE]
     params = dict(base.params)
     for name, value in values.items():
         low, high = (value * k for k in SPREAD[name])
@@ -95,11 +128,8 @@ def profile_with(values: dict[str, float]) -> Any:
 
 
 def measured_itl_s(row: dict[str, str]) -> float | None:
-    """The row's median inter-token latency (its notes quote ML.ENERGY's figure)."""
-    import re
-
-    found = re.search(r"median ITL ([0-9.]+) ms", row["notes"])
-    return float(found.group(1)) / 1e3 if found else None
+    """The row's median inter-token latency, where its source publishes one."""
+    return float(row["itl_ms"]) / 1e3 if row.get("itl_ms") else None
 
 
 def predict(row: dict[str, str], values: dict[str, float]) -> float:
@@ -108,23 +138,22 @@ def predict(row: dict[str, str], values: dict[str, float]) -> float:
 
 def predict_both(row: dict[str, str], values: dict[str, float]) -> tuple[float, float]:
     """Energy per response (J) and decode step time (s), point estimates."""
-    from test_inference_validation import PRECISION, _shape  # type: ignore[import-not-found,unused-ignore]
-
     import wattlens.estimate.stacks as module
     from wattlens.estimate.inference import INPUT_TOKENS, inference
     from wattlens.estimate.stacks import model_residual
 
     shipped = module.stacks()
-    patched = {**shipped, "current": profile_with(values)}
+    patched = {**shipped, PROFILE: profile_with(values)}
     saved = module.stacks
     module.stacks = lambda: patched  # type: ignore[assignment]
     try:
         e = inference(
-            model=_shape(row), output_tokens=float(row["avg_output_tokens"]),
-            input_tokens=INPUT_TOKENS.central, accelerator=row["accelerator"],
-            count=int(row["n_accelerators"]), batch=round(float(row["avg_batch"])),
-            precision=PRECISION[row["precision"]], stack="current", boundary="accelerator",
-            samples=1,
+            model=row["model"], output_tokens=float(row["output_tokens"]),
+            input_tokens=float(row["input_tokens"]) if row["input_tokens"]
+            else INPUT_TOKENS.central,
+            accelerator=row["accelerator"], count=int(row["count"]),
+            pipeline=int(row.get("pipeline") or 1), batch=round(float(row["batch"])),
+            precision=row["precision"], stack=PROFILE, boundary=row["boundary"], samples=1,
         )  # fmt: skip
     finally:
         module.stacks = saved
@@ -209,7 +238,7 @@ def write(values: dict[str, float], residual: tuple[float, float]) -> None:
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in reader:
-        if row["stack"] == "current" and row["parameter"] in FITTED:
+        if row["stack"] == PROFILE and row["parameter"] in FITTED:
             u = profile.params[row["parameter"]]
             row["low"], row["high"] = f"{u.low:.4g}", f"{u.high:.4g}"
             row["mode"] = f"{u.mode:.4g}" if u.mode is not None else ""
@@ -225,13 +254,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", action="store_true", help="regenerate the shipped rows")
     parser.add_argument("--no-holdout", action="store_true", help="skip the leave-out refits")
+    parser.add_argument(
+        "--exclude-source",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="fit without this source's rows (repeatable; never with --write)",
+    )
     args = parser.parse_args()
+    if args.exclude_source and args.write:
+        parser.error("--exclude-source fits a profile for validation only: it cannot --write")
     from test_inference_validation import SHAPES  # type: ignore[import-not-found,unused-ignore]
 
-    table = rows()
+    table = rows(args.exclude_source)
+    if not table:
+        parser.error(f"no fit rows of the {PROFILE} stack are left without "
+                     f"{', '.join(args.exclude_source)}")  # fmt: skip
     shipped = centrals()
     values = fit(table)
-    print(f"fitted on all {len(table)} ML.ENERGY v3 rows:")
+    sources = sorted({r["source_id"] for r in table})
+    print(f"fitted on the {len(table)} fit rows of {', '.join(sources)}:")
     for name in FITTED:
         print(f"  {name:26} fitted {values[name]:.4g}   shipped {shipped[name]:.4g}")
     print(f"loss: fitted {loss(values, table):.5f}, shipped {loss(shipped, table):.5f}")

@@ -29,6 +29,9 @@ input                   accepted
 ``input_tokens``        0 to :data:`MAX_REQUEST_TOKENS` (1e9) per request
 ``days``                above 0, at most :data:`MAX_DAYS` (36,500, a century)
 ``accelerator_hours``   above 0, at most :data:`MAX_ACCELERATOR_HOURS` (1e12)
+``pipeline``            a whole number of pipeline stages, 1 to :data:`MAX_LAYERS`
+``cores``               a whole number of CPU cores, 1 to :data:`MAX_ACCELERATORS`
+                        (and at most the catalog CPU's own cores)
 ``layers``,             whole numbers, 1 to :data:`MAX_LAYERS`, :data:`MAX_HIDDEN_SIZE`
 ``hidden_size``,        and :data:`MAX_HEADS`
 ``heads``, ``kv_heads``
@@ -140,6 +143,10 @@ FIELDS: dict[str, Bound] = {
     "hidden_size": _counted(1, MAX_HIDDEN_SIZE, hint="the model width, e.g. 4096"),
     "heads": _counted(1, MAX_HEADS, hint="attention (query) heads, e.g. 32"),
     "kv_heads": _counted(1, MAX_HEADS, hint="key/value heads, e.g. 8"),
+    "pipeline": _counted(1, MAX_LAYERS, hint="pipeline-parallel stages (each holds some "
+                         "of the model's layers), e.g. 2"),
+    "cores": _counted(1, MAX_ACCELERATORS, hint="the cores of the CPU that run the model, "
+                      "e.g. 2"),
 }  # fmt: skip
 
 

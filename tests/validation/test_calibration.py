@@ -27,15 +27,43 @@ def calibrate() -> ModuleType:
     return load_benchmark("calibrate_inference")
 
 
-def test_the_fit_uses_exactly_the_fit_split_of_its_source(calibrate: ModuleType) -> None:
+def test_the_fit_uses_exactly_the_fit_split_of_its_stack(calibrate: ModuleType) -> None:
     with MEASURED.open(encoding="utf-8") as handle:
         measured = list(csv.DictReader(handle))
     fit_rows = {r["case_id"] for r in measured
-                if r["split"] == "fit" and r["source_id"] == "mlenergy-v3-2026"}  # fmt: skip
+                if r["split"] == "fit" and r["stack"] == calibrate.PROFILE}  # fmt: skip
     assert {r["case_id"] for r in calibrate.rows()} == fit_rows
+    # Today they are the 30 ML.ENERGY v3 rows, each with its published inter-token latency.
+    assert {r["source_id"] for r in calibrate.rows()} == {"mlenergy-v3-2026"}
+    assert len(fit_rows) == 30
+    assert all(calibrate.measured_itl_s(r) for r in calibrate.rows())
     # No other source's rows reach the fit: every other row is held out or another profile's.
     assert all(r["split"] == "holdout" for r in measured
                if r["source_id"] not in ("mlenergy-v3-2026", "mlenergy-v1-2023"))  # fmt: skip
+    assert calibrate.rows(exclude=["mlenergy-v3-2026"]) == []
+
+
+def test_a_source_left_out_is_refitted_without_its_rows(
+    calibrate: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two fitted sources of one stack: leaving one out refits the profile on the other."""
+    with MEASURED.open(encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        measured = list(reader)
+    for r in measured:  # the v3 B200 rows stand in for a second fitted source
+        if r["source_id"] == "mlenergy-v3-2026" and r["accelerator"] == "B200":
+            r["source_id"] = "second"
+    table = tmp_path / "measured.csv"
+    with table.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(measured)
+    monkeypatch.setattr(calibrate, "MEASURED", table)
+    kept = calibrate.rows(exclude=["second"])
+    assert kept
+    assert {r["accelerator"] for r in kept} == {"H100 SXM"}
+    assert {r["accelerator"] for r in calibrate.rows(exclude=["mlenergy-v3-2026"])} == {"B200"}
 
 
 def test_shipped_constants_are_a_minimum_of_the_fit(calibrate: ModuleType) -> None:

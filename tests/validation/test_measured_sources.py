@@ -55,8 +55,11 @@ def _by_source(source_id: str) -> list[dict[str, str]]:
 
 def test_at_least_three_independent_sources() -> None:
     sources = {r["source_id"] for r in ROWS}
-    assert len(sources) >= 3, sources
-    assert all(len(_by_source(s)) >= 5 for s in sources)
+    # Three sources of five rows or more carry the leave-one-source-out claim; a
+    # further source may be smaller (a benchmark publishing a few configurations)
+    # but never a single row, which would make its per-source error one number.
+    assert sum(len(_by_source(s)) >= 5 for s in sources) >= 3, sources
+    assert all(len(_by_source(s)) >= 2 for s in sources)
 
 
 def test_case_ids_are_unique() -> None:
@@ -152,3 +155,69 @@ def test_v2_rows_match_their_source_files(
     assert int(row["count"]) == count
     assert row["stack"] == "older"
     assert row["boundary"] == "accelerator"
+
+
+# MLPerf Inference v4.1, NVIDIA 8x H200 MaxQ, Server scenario, read back from
+# mlcommons/inference_results_v4.1 @a2f5d66d (performance/run_1 of each benchmark):
+# node AC power averaged over power_begin..power_end of spl.txt (equal to the
+# published result), and mlperf_log_detail.txt's completed samples and tokens per
+# second, mean latency and mean time per output token.
+MLPERF_REPLICAS = 8
+MLPERF_POWER_LIMIT_W = 500.0
+MLPERF_SPOT_CHECKS = [
+    # (case_id, node W, samples/s, tokens/s, mean latency s, mean TPOT s, gpu_batch_size cap)
+    ("mlperf_v4.1_llama-2-70b_h200x8-maxq_server", 6280.214, 79.3572, 23113.1, 39.6961556,
+     0.136483939, 896),
+    ("mlperf_v4.1_mixtral-8x7b_h200x8-maxq_server", 6174.8963, 311.753, 45497.0, 18.8724508,
+     0.129142817, 1200),
+]  # fmt: skip
+
+
+def test_mlperf_source_has_exactly_its_server_rows() -> None:
+    rows = _by_source("mlperf-inference-v4.1-2024")
+    assert sorted(r["case_id"] for r in rows) == sorted(c[0] for c in MLPERF_SPOT_CHECKS)
+    for row in rows:
+        # Node wall power: the server boundary, never the chips alone.
+        assert row["boundary"] == "server", row["case_id"]
+        assert (row["stack"], row["precision"], row["count"]) == ("current", "fp8", "1")
+        # The prompt lengths are not published with the results: no invented input.
+        assert row["input_tokens"] == "", row["case_id"]
+        assert "spl.txt @a2f5d66d" in row["source"], row["case_id"]
+
+
+@pytest.mark.parametrize("check", MLPERF_SPOT_CHECKS, ids=[c[0] for c in MLPERF_SPOT_CHECKS])
+def test_mlperf_rows_follow_from_their_logs(
+    check: tuple[str, float, float, float, float, float, int],
+) -> None:
+    case_id, watts, samples_s, tokens_s, latency_s, tpot_s, cap = check
+    (row,) = [r for r in ROWS if r["case_id"] == case_id]
+    # Energy per response = average node power / completed responses per second.
+    assert float(row["energy_j_per_response"]) == pytest.approx(watts / samples_s, abs=0.005)
+    assert float(row["output_tokens"]) == pytest.approx(tokens_s / samples_s, abs=0.05)
+    # Sequences in flight per replica by Little's law (arrival rate x time in system) ...
+    littles = samples_s * latency_s / MLPERF_REPLICAS
+    assert float(row["batch"]) == pytest.approx(littles, abs=0.005)
+    # ... agree with the decode view (tokens per second x time per token): queueing
+    # before the first token is negligible, so the figure is the running batch ...
+    assert tokens_s * tpot_s / MLPERF_REPLICAS == pytest.approx(littles, rel=0.01)
+    # ... which stayed below the engine's configured maximum batch.
+    assert float(row["batch"]) < cap
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in MLPERF_SPOT_CHECKS])
+def test_mlperf_rows_are_physically_plausible(case_id: str) -> None:
+    (row,) = [r for r in ROWS if r["case_id"] == case_id]
+    (check,) = [c for c in MLPERF_SPOT_CHECKS if c[0] == case_id]
+    (chip,) = resolve_accelerators(row["accelerator"], get_catalog())
+    assert chip.tdp_w == 700
+    # Node power per GPU, host share included: the GPUs alone may draw up to their
+    # 500 W limit, and the host (two CPUs, fans, NICs, supply losses) adds less than
+    # another TDP per GPU; under load it cannot fall below a third of the TDP.
+    per_gpu_w = float(row["energy_j_per_response"]) * check[2] / MLPERF_REPLICAS
+    assert 0.33 * chip.tdp_w < per_gpu_w < MLPERF_POWER_LIMIT_W + chip.tdp_w
+    # Joules per output token at the node: ML.ENERGY measured 0.36-0.77 J on the GPUs
+    # alone for the same sizes (70B dense, Mixtral 8x7B) in bf16 on four H100 at
+    # batch 256 and above; fp8 on one H200 per replica halves the bytes per token and
+    # the host adds less than as much again, so a row outside 0.05-1.5 J slipped.
+    per_token = float(row["energy_j_per_response"]) / float(row["output_tokens"])
+    assert 0.05 < per_token < 1.5, per_token

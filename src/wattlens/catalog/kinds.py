@@ -5,7 +5,7 @@ from __future__ import annotations
 #: Kind name -> one-line description; the order is the order of listings.
 KIND_DESCRIPTIONS: dict[str, str] = {
     "accelerators": "GPUs and TPUs: TDP, peak FLOP/s, memory",
-    "cpus": "CPU models and their TDP",
+    "cpus": "CPU models: TDP, memory bandwidth, peak FLOP/s",
     "models": "AI models: parameters, layers, training tokens",
     "grids": "carbon intensity of electricity by country and zone",
     "grids_yearly": "carbon intensity of electricity by country and year (for dated claims)",

@@ -90,7 +90,13 @@ class Accelerator(CatalogRow):
 
 
 class Cpu(CatalogRow):
-    """A CPU model and its vendor TDP."""
+    """A CPU model: its vendor TDP and, where sourced, what a roofline needs of it.
+
+    ``memory_bandwidth_gbs`` is the socket's peak DRAM bandwidth, channels x
+    transfer rate x 8 bytes (one 64-bit channel moves 8 bytes per transfer).
+    Peak dense FLOP/s is cores x base clock x FLOPs per cycle per core
+    (:meth:`peak_flops`); ``flops_basis`` says where the FLOPs per cycle come from.
+    """
 
     vendor: str
     segment: Literal["server", "desktop", "laptop", "workstation", "soc"]
@@ -98,6 +104,39 @@ class Cpu(CatalogRow):
     threads: int | None = Field(default=None, gt=0)
     tdp_w: float | None = Field(default=None, gt=0)
     release_year: int | None = Field(default=None, ge=1990, le=2100)
+    memory_channels: int | None = Field(default=None, gt=0)
+    memory_mts: float | None = Field(default=None, gt=0, description="DRAM transfers per µs")
+    memory_bandwidth_gbs: float | None = Field(default=None, gt=0)
+    max_memory_gb: float | None = Field(default=None, gt=0)
+    base_clock_ghz: float | None = Field(default=None, gt=0)
+    fp32_flops_per_cycle: float | None = Field(default=None, gt=0)
+    bf16_flops_per_cycle: float | None = Field(default=None, gt=0)
+    flops_basis: str | None = None
+
+    @model_validator(mode="after")
+    def _bandwidth_of_channels(self) -> Cpu:
+        if self.memory_channels and self.memory_mts and self.memory_bandwidth_gbs:
+            expected = self.memory_channels * self.memory_mts * 8 / 1000
+            if abs(expected - self.memory_bandwidth_gbs) > 0.01 * expected:
+                raise ValueError(
+                    f"memory_bandwidth_gbs {self.memory_bandwidth_gbs:g} is not channels x "
+                    f"MT/s x 8 bytes = {expected:g}"
+                )
+        if (self.fp32_flops_per_cycle or self.bf16_flops_per_cycle) and not self.flops_basis:
+            raise ValueError("FLOPs per cycle need flops_basis: say where the figure comes from")
+        return self
+
+    def peak_flops(self, precision: str) -> float | None:
+        """Peak dense FLOP/s of the whole part at a precision: cores x base clock x FLOPs/cycle.
+
+        fp32 and tf32 use the FP32 vector rate, bf16 the part's bf16 rate where it has one
+        (none on parts without bf16 arithmetic: the row leaves it empty).
+        """
+        per_cycle = {"fp32": self.fp32_flops_per_cycle, "tf32": self.fp32_flops_per_cycle,
+                     "bf16": self.bf16_flops_per_cycle}.get(precision)  # fmt: skip
+        if per_cycle is None or self.cores is None or self.base_clock_ghz is None:
+            return None
+        return self.cores * self.base_clock_ghz * 1e9 * per_cycle
 
 
 class Model(CatalogRow):

@@ -288,6 +288,25 @@ InferCountOpt = Annotated[
         help=f"Accelerators per replica, 1 to {MAX_ACCELERATORS:,} (default: fit).",
     ),
 ]
+PipelineOpt = Annotated[
+    int,
+    typer.Option(
+        "--pipeline",
+        parser=_whole_option("pipeline"),
+        metavar="P",
+        help="Pipeline-parallel stages (default 1); --count is stages x devices per stage.",
+    ),
+]
+CoresOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--cores",
+        parser=_whole_option("cores"),
+        metavar="N",
+        help="On a CPU (--accelerator names a catalog CPU): the cores serving the model "
+        "(default: the whole socket).",
+    ),
+]
 BatchOpt = Annotated[
     str | None,
     typer.Option(
@@ -400,6 +419,8 @@ def inference_from_options(
     hidden_size: int | None = None,
     heads: int | None = None,
     kv_heads: int | None = None,
+    pipeline: int = 1,
+    cores: int | None = None,
 ) -> Estimate:
     """Read the inference options as typed on the command line and run the estimate."""
     from wattlens.estimate.inputs import InferenceInputs
@@ -410,10 +431,10 @@ def inference_from_options(
     with _options_named():
         inputs = InferenceInputs.build(
             output_tokens=output_tokens, accelerator=accelerator, model=model, params=params,
-            active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
-            precision=precision.value, layers=layers, hidden_size=hidden_size, heads=heads,
-            kv_heads=kv_heads, stack=stack, boundary=boundary.value, pue=pue, location=location,
-            samples=samples, seed=seed,
+            active_params=active_params, input_tokens=input_tokens, count=count,
+            pipeline=pipeline, cores=cores, batch=batch, precision=precision.value, layers=layers,
+            hidden_size=hidden_size, heads=heads, kv_heads=kv_heads, stack=stack,
+            boundary=boundary.value, pue=pue, location=location, samples=samples, seed=seed,
         )  # fmt: skip
     return inputs.run()
 
@@ -492,6 +513,8 @@ def inference_command(
     active_params: ActiveParamsOpt = None,
     input_tokens: InputTokensOpt = None,
     count: InferCountOpt = None,
+    pipeline: PipelineOpt = 1,
+    cores: CoresOpt = None,
     batch: BatchOpt = None,
     precision: InferPrecisionOpt = PrecisionChoice.bf16,
     stack: StackOpt = "unknown",
@@ -521,7 +544,7 @@ def inference_command(
         active_params=active_params, input_tokens=input_tokens, count=count, batch=batch,
         precision=precision, boundary=boundary, pue=pue, location=location, samples=samples,
         seed=seed, stack=stack, layers=layers, hidden_size=hidden_size, heads=heads,
-        kv_heads=kv_heads,
+        kv_heads=kv_heads, pipeline=pipeline, cores=cores,
     )  # fmt: skip
     if json_output:
         emit_json(result.to_dict())

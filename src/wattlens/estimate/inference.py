@@ -55,6 +55,8 @@ class _Shape:
     """MoE routing where the model's experts are known (formulas/data/moe_experts.csv)."""
     layers: int = 0
     """Transformer layers (given, from the catalog, or from the size)."""
+    hidden_size: float = 0.0
+    """``d_model`` (given, from the catalog, or from the size)."""
 
 
 def _experts(model_id: str, sources: list[str], assumptions: list[Assumption]) -> Experts | None:
@@ -142,7 +144,8 @@ def _model_shape(
     assumptions.append(Assumption("KV cache", f"{kv / 1024:.0f} KiB per token (16-bit)",
                                   "2 x layers x d_model x kv_heads/heads x 2 bytes"))  # fmt: skip
     n_layers = layers or formulas.layers_from_size(central(total))
-    return _Shape(total, active, kv, label, experts, n_layers)
+    d_model = hidden_size or formulas.hidden_size_from_size(central(total))
+    return _Shape(total, active, kv, label, experts, n_layers, float(d_model))
 
 
 def _summary(values: Array, *, keep: bool = False) -> Range:
@@ -162,6 +165,8 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     active_params: Input | tuple[float, float] | None = None,
     input_tokens: Input | tuple[float, float] | None = None,
     count: int | None = None,
+    pipeline: int = 1,
+    cores: int | None = None,
     batch: Input | tuple[float, float] | None = None,
     precision: str = "bf16",
     layers: int | None = None,
@@ -189,8 +194,14 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         active_params: active parameters per token (MoE); default ``params``.
         input_tokens: prompt tokens, value or (low, high); default 100-2,000 (log-uniform),
             stated as an assumption in the result.
-        count: accelerators serving one replica; default the smallest power of two
-            whose memory holds weights and KV cache.
+        count: accelerators serving one replica, every pipeline stage together;
+            default the smallest power of two per stage whose memory holds its share
+            of the weights and KV cache.
+        pipeline: pipeline-parallel stages (default 1); ``count`` is stages x
+            tensor-parallel devices per stage, and ``batch`` counts every
+            stage's micro-batch together.
+        cores: on a CPU (``accelerator`` names a catalog CPU), the cores that serve the
+            model (default: the whole socket); see :mod:`wattlens.estimate.cpu`.
         batch: concurrent requests per replica (default 64).
         precision: weight precision: fp32, tf32, bf16, fp16, fp8, int8 or int4.
         layers, hidden_size, heads, kv_heads: the model's shape (for the KV cache).
@@ -217,6 +228,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
 
     from wattlens.catalog import get_catalog
     from wattlens.embodied import embodied
+    from wattlens.estimate.cpu import cpu_slice
     from wattlens.estimate.stacks import (
         FITTED_ACCELERATORS,
         UNKNOWN,
@@ -247,6 +259,12 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     batch_in = count_input(batch, "batch", "concurrent requests per replica, e.g. 64")
     if count is not None and count < 1:
         raise InputValueError(f"count must be at least 1, got {count}")
+    if count is not None and count % pipeline:
+        raise InputValueError(
+            f"{count} accelerators do not split into {pipeline} pipeline stages",
+            hint="--count is stages x tensor-parallel devices per stage, e.g. "
+            f"--count {pipeline * -(-count // pipeline)} --pipeline {pipeline}",
+        )
     params_in = count_input(params, "params", "parameters are an absolute count, e.g. 8e9")
     active_in = count_input(active_params, "active params",
                             "active parameters per token, e.g. 3.7e10")  # fmt: skip
@@ -255,7 +273,9 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     if low_in < 0:
         raise InputValueError(f"input tokens must not be negative, got {low_in}")
 
-    accs = resolve_accelerators(accelerator, catalog)
+    cpu = cpu_slice(accelerator, cores, catalog)  # a CPU socket or some of its cores, or None
+    accs = [cpu.row] if cpu is not None else resolve_accelerators(accelerator, catalog)
+    count = 1 if cpu is not None and count is None else count  # one socket unless told
     compute_precision = formulas.COMPUTE_PRECISION[precision]
     peaks: list[float] = []
     for one in accs:
@@ -285,6 +305,10 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         for one, p in zip(accs, peaks, strict=True)
     ]
     acc_label = acc.name
+    if cpu is not None:
+        acc_label, sources = cpu.label, [f"cpus/{cpu.cpu.id}"]
+        assumptions.extend(cpu.assumptions())
+        warnings.extend(cpu.warnings())
     if len(accs) > 1:
         acc_label = f"{accelerator} ({len(accs)} variants)"
         tdps = [one.tdp_w or 0.0 for one in accs]
@@ -306,6 +330,10 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         hidden_size=hidden_size, heads=heads, kv_heads=kv_heads, sources=sources,
         warnings=warnings, assumptions=assumptions,
     )  # fmt: skip
+    if pipeline > shape.layers:
+        raise InputValueError(
+            f"{pipeline} pipeline stages for {shape.layers} layers: every stage holds at least "
+            "one layer", hint=f"use --pipeline {shape.layers} or fewer")  # fmt: skip
     batch_given: Input = batch_in if batch_in is not None else DEFAULT_BATCH
     batch_size = central(batch_given)
     if batch_in is None:
@@ -333,12 +361,14 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     memory_gb = acc.memory_gb or 0.0
     context_max = central(tokens_in) + central(tokens_out)
     needed = weights + batch_size * context_max * shape.kv_bytes_per_token
-    fit_count = formulas.min_accelerators(needed, memory_gb * 1e9)
+    # Each pipeline stage holds its share of the weights and KV cache on its own devices.
+    fit_count = pipeline * formulas.min_accelerators(needed / pipeline, memory_gb * 1e9)
     if count is None:
         count = fit_count
+        per_stage = f" per stage, {pipeline} stages" if pipeline > 1 else ""
         assumptions.append(Assumption(
-            "count", f"{count}", f"smallest power of two holding {needed / 1e9:.0f} GB of "
-            f"weights and KV cache in {memory_gb:g} GB x 90 %"))  # fmt: skip
+            "count", f"{count}", f"smallest power of two{per_stage} holding {needed / 1e9:.0f} "
+            f"GB of weights and KV cache in {memory_gb:g} GB x 90 %"))  # fmt: skip
     elif weights > count * memory_gb * 1e9 * 0.9:
         raise InputValueError(
             f"{shape.label} at {precision} needs {weights / 1e9:.0f} GB for its weights; "
@@ -369,12 +399,23 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     for name, given in (("output_tokens", tokens_out), ("batch", batch_given)):
         if is_range(given):
             inputs[name] = given
-    # Experts spread over several devices exchange every MoE layer's tokens in each step.
-    expert_parallel = is_moe and count > 1
+    # Experts spread over a stage's devices exchange every MoE layer's tokens in each step.
+    tensor = count // pipeline
+    expert_parallel = is_moe and tensor > 1
     if expert_parallel:
         inputs["ep_alltoall_s"] = every_stack("ep_alltoall_s")
+    if pipeline > 1:
+        inputs["pp_link_bytes_per_s"] = every_stack("pp_link_bytes_per_s")
+        inputs["pp_link_latency_s"] = every_stack("pp_link_latency_s")
+        assumptions.append(Assumption(
+            "pipeline", f"{pipeline} stages of {tensor} device(s), {pipeline} micro-batches of "
+            f"{batch_size / pipeline:g} requests in flight",
+            "one scheduler per stage (vLLM LLMEngine's virtual engines); every micro-batch "
+            "reads every stage's weights"))  # fmt: skip
     # A chip no fitted measurement ran on carries the chip-to-chip spread of the fit.
-    if not any(one.id in FITTED_ACCELERATORS for one in accs):
+    if cpu is not None:  # its efficiencies are the CPU rows' own ranges, not the chips'
+        inputs.update(cpu.inputs())
+    elif not any(one.id in FITTED_ACCELERATORS for one in accs):
         inputs["chip_residual"] = every_stack("chip_residual")
         warnings.append(WarningItem(
             "accelerator-unfitted",
@@ -390,6 +431,8 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         profiles = [profiles_by_name[stack]]
     else:  # engines that do not serve batches this large leave the mixture
         profiles = [p for p in profiles_by_name.values() if batch_size <= p.max_batch]
+    if cpu is not None:
+        profiles = cpu.profiles(profiles)
     stack_draws, which = sample_mixture(
         [p.params for p in profiles], [p.weight for p in profiles], samples, seed + 1,
         skip=() if is_moe else ("moe_compute_efficiency",),  # dense: not drawn at all
@@ -425,35 +468,56 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         tdp = np.array([one.tdp_w or 0.0 for one in accs])[variant]
         bandwidth = np.array([(one.memory_bandwidth_gbs or 0.0) * 1e9 for one in accs])[variant]
         peak_s = np.array(peaks)[variant]
+    if cpu is not None:
+        tdp, bandwidth, peak_s = cpu.scale(draws, tdp, bandwidth, peak_s)
     # Decode: one step per output token for the whole batch, its time shared by B requests.
-    # The overhead beyond the roofline grows with the batch (host-side work per sequence).
-    overhead_s = draws["step_overhead_s"] + draws["step_overhead_per_seq_s"] * n_batch
+    # Under pipeline parallelism a step is a round of P micro-batches of B/P requests.
+    # The overhead beyond the roofline grows with the (micro-)batch (work per sequence).
+    micro = n_batch / pipeline if pipeline > 1 else n_batch
+    overhead_s = draws["step_overhead_s"] + draws["step_overhead_per_seq_s"] * micro
     if expert_parallel:
         moe_layers = shape.experts.moe_layers if shape.experts else shape.layers
         overhead_s = overhead_s + moe_layers * draws["ep_alltoall_s"]
+    if pipeline > 1:  # a micro-batch's token waits for its hand-overs between stages
+        overhead_s = overhead_s + formulas.pipeline_handover_s(
+            micro, shape.hidden_size, draws["pp_link_bytes_per_s"], draws["pp_link_latency_s"],
+            pipeline)  # fmt: skip
     context = formulas.mean_context_tokens(draws["input_tokens"], n_out)
     params_read = (
         formulas.moe_params_read_per_step(n_total, n_active, shape.experts.experts,
-                                          shape.experts.per_token, n_batch, count)
+                                          shape.experts.per_token, micro, tensor)
         if is_moe and shape.experts is not None
         else None
     )  # fmt: skip
     # 8-bit weights read and multiply below their ideal rate; the KV cache stays 16-bit.
     weight_bpp = bpp / draws["eight_bit_efficiency"] if eight_bit else bpp
+    # Each of the P micro-batches reads the weights; the KV cache is read once per request.
     bytes_read = formulas.decode_bytes_read(
         n_total,
         n_active,
-        n_batch,
+        micro,
         weight_bpp,
         context,
         shape.kv_bytes_per_token,
         params_read,
     )
+    if pipeline > 1:
+        bytes_read = pipeline * bytes_read
+    if pipeline > 1:
+        # One engine process does every micro-batch's host work in turn: a round lasts at
+        # least P micro-batches' host work, whatever the devices do meanwhile.
+        roofline_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * n_batch, count,
+                                            bandwidth, peak_s, draws["mem_efficiency"],
+                                            eff_matmul, np.zeros_like(overhead_s))  # fmt: skip
+        host_s = draws["step_overhead_s"] + (
+            draws["step_overhead_per_seq_s"] * micro * draws["per_seq_on_host"]
+        )
+        overhead_s = formulas.pipeline_round_overhead_s(overhead_s, host_s, roofline_s, pipeline)
     step_s = formulas.decode_step_s(bytes_read, 2.0 * n_active * n_batch, count, bandwidth,
                                     peak_s, draws["mem_efficiency"], eff_matmul,
                                     overhead_s)  # fmt: skip
     steps_per_token = (
-        formulas.static_batch_steps_factor(n_batch, draws["static_batching"])
+        formulas.static_batch_steps_factor(micro, draws["static_batching"])
         if any(p.params["static_batching"].high > 0 for p in profiles)
         else 1.0
     )
@@ -475,7 +539,7 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
     )
     # Per-sequence work on the host (older engines' Python sampling) leaves the chips waiting;
     # on the current engine it is GPU work (attention, sampling kernels) at busy power.
-    host_wait_s = overhead_s - draws["step_overhead_per_seq_s"] * n_batch * (
+    host_wait_s = overhead_s - draws["step_overhead_per_seq_s"] * micro * (
         1.0 - draws["per_seq_on_host"]
     )
     decode_util = formulas.utilisation(step_s, host_wait_s)
@@ -548,5 +612,6 @@ def inference(  # noqa: PLR0912, PLR0915 - one check per input, then one pipelin
         decode_energy_j=_summary(e_decode),
         time_per_request_s=_summary(busy_s),
         decode_step_s=_summary(step_s),
-        embodied=embodied([a.id for a in accs], busy_s * count / 3600.0, catalog),
+        embodied=None if cpu is not None  # the footprints are of accelerators, not CPUs
+        else embodied([a.id for a in accs], busy_s * count / 3600.0, catalog),
     )  # fmt: skip

@@ -298,6 +298,8 @@ class InferenceInputs(_Inputs):
     active_params: Annotated[Span | None, _reader("count", "active_params")] = None
     input_tokens: Annotated[Span | None, _reader("count0", "input_tokens")] = None
     count: Whole = None
+    pipeline: Annotated[int, _whole("pipeline")] = 1
+    cores: Annotated[int | None, _whole("cores")] = None
     batch: Annotated[Span | None, _reader("count", "batch")] = None
     precision: Precision = "bf16"
     layers: Annotated[int | None, _whole("layers")] = None

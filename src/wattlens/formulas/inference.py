@@ -26,6 +26,16 @@ or expert parallel: the weights are split, every step uses all of them).
   values (grouped-query attention shrinks it by ``heads/kv_heads``).
 - **Expert parallelism**: experts spread over several devices exchange each MoE
   layer's tokens twice per step (dispatch and combine), a latency per layer.
+- **Pipeline parallelism** over ``P`` stages (each holds ``L/P`` layers on
+  ``n/P`` tensor-parallel devices): the engine keeps ``P`` micro-batches of
+  ``B/P`` requests in flight, one per stage (vLLM's ``LLMEngine`` runs one
+  scheduler, a "virtual engine", per stage), so that no stage idles on another
+  (GPipe's micro-batches, Huang et al. 2019; Narayanan et al. 2021, sec. 2.2).
+  Every micro-batch reads every stage's weights once per token: a round in
+  which each of the ``B`` requests gains one token reads the weights ``P``
+  times and the KV cache once, over all ``n`` devices. A micro-batch's token
+  also waits for its ``P - 1`` hand-overs between stages and its own host
+  work: the pipeline's bubble in decode, where the next token needs the last.
 - **Power** between idle and busy draw, linear in utilisation (the share of
   a step spent on roofline-bound work; prefill is fully busy). A busy step that
   only streams weights draws a share of the compute-bound busy power, rising to
@@ -238,6 +248,37 @@ def static_batch_steps_factor(batch: F, static: F) -> F:
     """
     harmonic = np.log(batch) + 0.5772156649 + 0.5 / batch - 1.0 / (12.0 * batch * batch)
     return 1.0 + static * (np.maximum(harmonic, 1.0) - 1.0)  # type: ignore[no-any-return]
+
+
+def pipeline_handover_s(
+    micro_batch: F, hidden_size: float, link_bytes_per_s: F, latency_s: F, stages: int
+) -> F:
+    """Time a micro-batch's decode step spends between pipeline stages, per token.
+
+    Each of the ``P - 1`` hand-overs sends the micro-batch's hidden states,
+    ``B/P x d_model`` 16-bit values, to the next stage: a latency plus bytes over
+    the link (Narayanan et al. 2021, sec. 3.2: point-to-point sends between stages).
+    """
+    sent = micro_batch * hidden_size * 2.0
+    return (stages - 1) * (latency_s + sent / link_bytes_per_s)
+
+
+def pipeline_round_overhead_s(cycle_s: F, host_s: F, roofline_s: F, stages: int) -> F:
+    """Time of a pipeline round beyond its roofline: the larger of two bounds.
+
+    A micro-batch's next token waits for its own host work, its hand-overs and its
+    pass through every stage (``cycle_s`` beyond the roofline). The engine's host work
+    runs in one process, micro-batch after micro-batch (vLLM 0.5-0.6 steps its virtual
+    engines as tasks of one asyncio loop), so a round also lasts at least ``P``
+    micro-batches' host work ``host_s``, of which the devices' roofline time overlaps
+    what it can.
+    """
+    return cast(F, np.maximum(cycle_s, stages * host_s - roofline_s))
+
+
+def hidden_size_from_size(params_total: float) -> float:
+    """``d_model`` when only the size is known: N ~ 12 L d^2 with d/L ~ 128 (Kaplan et al. 2020)."""
+    return float((128 * params_total / 12) ** (1 / 3))
 
 
 def energy_j(count: int, power_w: F, seconds: F) -> F:

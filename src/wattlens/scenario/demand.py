@@ -127,6 +127,7 @@ def model_inputs(ctx: Context, r: RequestClass, spec: Scenario) -> InferenceInpu
         active_params=r.active_params,
         input_tokens=None if r.input_tokens is None else model_value(r.input_tokens),
         count=count,
+        pipeline=r.pipeline,
         batch=model_value(_batch(r, spec)),
         precision=precision,
         stack=r.stack,

@@ -401,6 +401,8 @@ class RequestClass(_Strict):
     precision: Precision | None = None
     stack: str | None = None
     """Serving stack (current, older, hf, llama.cpp); default unknown, spanning them all."""
+    pipeline: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)] = 1
+    """Pipeline-parallel stages of a replica; ``count`` is stages x devices per stage."""
     energy_factors: tuple[Factor, ...] = ()
 
     @property

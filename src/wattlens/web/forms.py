@@ -37,6 +37,7 @@ def inference_form(
     input_tokens: Annotated[str | None, Query(description="N or LOW:HIGH.")] = None,
     accelerator: str | None = None,
     count: str | None = None,
+    pipeline: Annotated[str | None, Query(description="Pipeline stages (default 1).")] = None,
     batch: str | None = None,
     precision: str | None = None,
     stack: Annotated[str | None, Query(description="Serving stack (default unknown).")] = None,

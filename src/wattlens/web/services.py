@@ -46,7 +46,7 @@ TRAINING_FIELDS = (
 )  # fmt: skip
 INFERENCE_FIELDS = (
     "model", "params", "active_params", "output_tokens", "input_tokens", "accelerator", "count",
-    "batch", "precision", "stack", "boundary", "pue", "location", "samples", "seed",
+    "pipeline", "batch", "precision", "stack", "boundary", "pue", "location", "samples", "seed",
 )  # fmt: skip
 
 
@@ -346,8 +346,8 @@ _TRAINING_FIELDS = ("accelerator", "accelerator_hours", "days", "params", "token
                     "active_params", "model", "mfu", "precision", "boundary", "pue",
                     "location")  # fmt: skip
 _INFERENCE_FIELDS = ("output_tokens", "accelerator", "model", "params", "active_params",
-                     "input_tokens", "batch", "precision", "stack", "boundary", "pue",
-                     "location")  # fmt: skip
+                     "input_tokens", "pipeline", "batch", "precision", "stack", "boundary",
+                     "pue", "location")  # fmt: skip
 
 
 def estimate_training(form: Mapping[str, str | None]) -> tuple[Estimate, dict[str, str]]:
