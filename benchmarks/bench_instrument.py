@@ -1,6 +1,7 @@
 """What does ``wattlens.instrument()`` add to an API call?
 
-The real OpenAI and Anthropic clients call a local server that speaks their wire
+The real OpenAI and Anthropic clients, and ``litellm.completion`` (routed to the
+same server as an OpenAI-compatible endpoint), call a local server that speaks their wire
 formats (``tests/integrations/llm_server.py``: JSON and server-sent events with the
 usage chunk). Calls are paired: each call of a kind is made uninstrumented and then at
 once instrumented, so drift in the machine's speed hits both; printed are, over
@@ -13,15 +14,20 @@ The HTTP round trip varies by more than the overhead, so the hook itself is also
 alone: the work done on a response that has already arrived (read the usage, scale the
 cached estimate, attach ``impacts``, record it in an open session).
 
-Usage (from the repository root)::
+LiteLLM is imported offline (its bundled price list, ``LITELLM_LOCAL_MODEL_COST_MAP``),
+as :func:`wattlens.instrument` imports it.
 
-    .venv/bin/python benchmarks/bench_instrument.py            # ~1 minute
+Usage (from the repository root; with ``PYTHONDONTWRITEBYTECODE`` unset, so that the
+clients' imports are not compiled anew in every process)::
+
+    .venv/bin/python benchmarks/bench_instrument.py            # ~2 minutes
     .venv/bin/python benchmarks/bench_instrument.py --quick
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -38,6 +44,9 @@ from tests.integrations.llm_server import Server  # noqa: E402
 
 import wattlens  # noqa: E402
 from wattlens.integrations import llm  # noqa: E402
+
+os.environ.setdefault(llm.LITELLM_COST_MAP_ENV, "True")  # no price-list download
+import litellm  # noqa: E402
 
 MESSAGES: Any = [{"role": "user", "content": "Say hello"}]
 
@@ -69,11 +78,26 @@ def _kinds(server: Server) -> dict[str, Callable[[], object]]:
             )
         )
 
+    lite: dict[str, Any] = {
+        "model": "openai/gpt-4o",
+        "api_base": f"{server.base_url}/v1",
+        "api_key": "sk-bench",
+        "messages": MESSAGES,
+    }
+
+    def litellm_sync() -> object:
+        return litellm.completion(**lite)
+
+    def litellm_stream() -> object:
+        return list(litellm.completion(**lite, stream=True, stream_options={"include_usage": True}))
+
     return {
         "openai sync": openai_sync,
         "openai stream": openai_stream,
         "anthropic sync": anthropic_sync,
         "anthropic stream": anthropic_stream,
+        "litellm sync": litellm_sync,
+        "litellm stream": litellm_stream,
     }
 
 
@@ -112,6 +136,28 @@ def _hook_s(calls: int) -> tuple[float, float]:
         return (time.perf_counter() - start) / calls, (time.process_time() - cpu) / calls
 
 
+def _litellm_hook_s(calls: int) -> tuple[float, float]:
+    """The same for a LiteLLM response (its route prefix read, its usage shape)."""
+    response = litellm.ModelResponse(
+        model="gpt-4o",
+        choices=[{"index": 0, "finish_reason": "stop",
+                  "message": {"role": "assistant", "content": "hi"}}],
+        usage={"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
+    )  # fmt: skip
+    kwargs = {"model": "openai/gpt-4o"}
+    with wattlens.session():
+        start, cpu = time.perf_counter(), time.process_time()
+        for _ in range(calls):
+            llm._litellm_after((), kwargs, response, is_async=False)
+        return (time.perf_counter() - start) / calls, (time.process_time() - cpu) / calls
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -143,11 +189,12 @@ def main() -> None:
                 diffs[name].append(statistics.median(h - p for p, h in pairs))
         wattlens.instrument()
         hook = [_hook_s(calls * 20) for _ in range(runs)]
+        lite_hook = [_litellm_hook_s(calls * 20) for _ in range(runs)]
         wattlens.uninstrument()
 
     print(f"wattlens.instrument() overhead, median of {runs} rounds x {calls} calls")
     print(f"(local server, Python {sys.version.split()[0]}, openai {openai.__version__}, "
-          f"anthropic {anthropic.__version__})\n")  # fmt: skip
+          f"anthropic {anthropic.__version__}, litellm {_version('litellm')})\n")  # fmt: skip
     print(f"{'call':18} {'plain ms':>10} {'instrumented ms':>16} {'overhead ms':>12}")
     for name in kinds:
         p, h = statistics.median(plain[name]), statistics.median(hooked[name])
@@ -156,6 +203,10 @@ def main() -> None:
     wall = statistics.median(h[0] for h in hook) * 1e6
     cpu = statistics.median(h[1] for h in hook) * 1e6
     print(f"\nhook alone (usage -> impacts, attach, session record): {wall:.1f} us wall, "
+          f"{cpu:.1f} us CPU per call")  # fmt: skip
+    wall = statistics.median(h[0] for h in lite_hook) * 1e6
+    cpu = statistics.median(h[1] for h in lite_hook) * 1e6
+    print(f"LiteLLM hook alone (the same on a litellm.ModelResponse): {wall:.1f} us wall, "
           f"{cpu:.1f} us CPU per call")  # fmt: skip
     print(f"first call of a model and context size (catalog load + Monte Carlo, once): "
           f"{first_s * 1e3:.0f} ms")  # fmt: skip
