@@ -474,6 +474,14 @@ def test_ls_hides_child_records_and_all_lists_them(
     assert "child records" not in table
 
 
+def test_rm_deletes_the_run_with_its_child_records(cli: Any, family: Measurement) -> None:
+    result = cli("runs", "rm", "cccc4444", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "and its 2 child records" in result.stderr
+    every = cli("runs", "ls", "--all", "--json").json()
+    assert not any(r["run_id"].startswith("cccc4444") for r in every["runs"])
+
+
 def test_show_json_has_the_windows_and_the_children(cli: Any, family: Measurement) -> None:
     result = cli("runs", "show", "cccc4444", "--json")
     assert result.exit_code == 0, result.stderr

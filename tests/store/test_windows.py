@@ -278,3 +278,20 @@ def test_revision_0003_downgrades_to_0002_and_upgrades_again(tmp_path: Path) -> 
         assert store.get("kept-run").status == "running"
         assert store.windows("kept-run") == []
         assert store.schema_version == "0003"
+
+
+def test_deleting_a_run_deletes_its_child_records_unless_asked_not_to(store: Store) -> None:
+    for parent in ("job-2", "job-3"):
+        store.save(make_measurement(parent, name="train", timeline_points=0))
+        for child in (_child(parent, "n1", "rank", 0), _child(parent, "n1", "node")):
+            store.save(child)
+    store.save(make_measurement("job-20", name="other", timeline_points=0))
+    assert store.delete("job-2") == "job-2"
+    left = {r["run_id"] for r in store.list_runs(children=True)}
+    assert not any(i.startswith("job-2.") for i in left)  # the children went with their run
+    assert {"job-20", "job-3", "job-3.n1.step.rank0", "job-3.n1.step.node"} <= left
+    store.delete("job-3", children=False)
+    assert [c["run_id"] for c in store.children("job-3")] == [
+        "job-3.n1.step.node",
+        "job-3.n1.step.rank0",
+    ]

@@ -693,15 +693,19 @@ def remove_run(
         bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")
     ] = False,
 ) -> None:
-    """Delete one run and its timeline from the store.
+    """Delete one run from the store, with its timeline, windows and child records.
 
-    Asks for confirmation on a terminal. Without a terminal (a script, a pipe)
+    The child records are a distributed run's rank and node records (listed by
+    `runs ls --all`). Asks for confirmation on a terminal. Without a terminal (a script, a pipe)
     --yes is required: without it the command deletes nothing and exits with
     code 2. An unknown or ambiguous id exits with code 2.
     """
     with _open_store() as store:
         run = store.get(run_id)
         label = plain(f"run {run.run_id} ({run.name!r}, started {_when(run.started_at)} UTC)")
+        kids = len(store.children(run.run_id))
+        if kids:
+            label += f" and its {kids} child record{'s' if kids > 1 else ''}"
         if not yes:
             if not sys.stdin.isatty():
                 raise UsageError(

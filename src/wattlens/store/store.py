@@ -246,11 +246,14 @@ class Store:
         if not self._db.write("save the windows of a run", write, conflicts=True):
             raise RunNotFoundError(run_id)
 
-    def delete(self, run_id: str) -> str:
-        """Delete a run and its timeline.
+    def delete(self, run_id: str, *, children: bool = True) -> str:
+        """Delete a run, its timeline and windows, and by default its child records.
 
         Args:
             run_id: The full run id or a unique prefix of it.
+            children: Also delete the run's child records (the rank and node
+                records of a distributed run), each with its timeline and windows;
+                left behind they would only be listed by ``runs ls --all``.
 
         Returns:
             The full id of the deleted run.
@@ -263,8 +266,13 @@ class Store:
         full_id = self.resolve(run_id)
 
         def write(conn: Connection) -> int:
-            conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id == full_id))
-            conn.execute(delete(tables.windows).where(tables.windows.c.run_id == full_id))
+            ids = [full_id]
+            if children and self._has_parents(conn):
+                kids = select(tables.runs.c.run_id).where(tables.runs.c.parent_id == full_id)
+                ids += list(conn.execute(kids).scalars())
+            conn.execute(delete(tables.timeline).where(tables.timeline.c.run_id.in_(ids)))
+            conn.execute(delete(tables.windows).where(tables.windows.c.run_id.in_(ids)))
+            conn.execute(delete(tables.runs).where(tables.runs.c.run_id.in_(ids[1:])))
             return conn.execute(delete(tables.runs).where(tables.runs.c.run_id == full_id)).rowcount
 
         if self._db.write("delete a run", write) == 0:  # deleted by someone else meanwhile
