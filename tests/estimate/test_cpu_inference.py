@@ -151,3 +151,23 @@ def test_cli_cpu_estimate_json(cli: Any) -> None:
     assert "cpu_power_share" in str(data["assumptions"])
     assert data["embodied"] is None
     assert data["energy_j"]["p5"] < data["energy_j"]["p95"]
+
+
+def test_the_server_boundary_adds_a_cpu_servers_rest_not_a_gpu_servers_host() -> None:
+    e = _estimate(cores=2)
+    host = {a.name: a for a in e.assumptions}["host_fraction"]
+    assert host.value.startswith("0.1-0.6")  # the CPU row, not the GPU servers' 0.1-0.5
+    assert "the CPU is the host" in host.basis
+    assert "DGX" not in host.basis
+    point = _estimate(cores=2, samples=1)
+    accelerator, server = (point.energy_by_boundary[b].p50 for b in ("accelerator", "server"))
+    busy_share = (server - accelerator) / accelerator  # host energy / the cores' energy
+    assert 0.1 < busy_share < 0.6
+
+
+def test_cli_text_names_the_cpu_socket(cli: Any) -> None:
+    result = cli("estimate", "inference", "--params", "1e9", "--output-tokens", "100",
+                 "--precision", "fp32", "-a", MILAN, "--cores", "2", "--stack", "hf")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "served on 1 CPU socket(s)" in result.stdout
+    assert "accelerator(s)" not in result.stdout

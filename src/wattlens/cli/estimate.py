@@ -92,11 +92,13 @@ def _render(e: Estimate, title: str) -> None:
     if isinstance(e, InferenceEstimate):
         batch = format_count(e.batch.p50) if e.batch.is_point else (
             f"{format_count(e.batch.p5)}–{format_count(e.batch.p95)}")  # fmt: skip
+        on_cpu = any(a.name == "cpu" for a in e.assumptions)
+        devices = "CPU socket(s)" if on_cpu else "accelerator(s)"
         stdout.print(
-            f"served on {e.count} accelerator(s), batch {batch}, "
+            f"served on {e.count} {devices}, batch {batch}, "
             f"{e.precision}; per request: prefill "
             f"{format_energy(e.prefill_energy_j.p50)}, decode "
-            f"{format_energy(e.decode_energy_j.p50)} (accelerators)",
+            f"{format_energy(e.decode_energy_j.p50)} ({'CPU' if on_cpu else 'accelerators'})",
             highlight=False,
         )
         for a in e.assumptions:

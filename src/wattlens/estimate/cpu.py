@@ -69,11 +69,16 @@ def cpu_overrides() -> dict[str, dict[str, Uncertain]]:
 
 
 @functools.cache
-def _bandwidth_boost() -> Uncertain:
+def _every_stack(parameter: str) -> Uncertain:
+    """A CPU constant that holds for every stack (the file's ``all`` rows)."""
     for row in _rows():
-        if row["stack"] == _ALL and row["parameter"] == "slice_bandwidth_boost":
+        if row["stack"] == _ALL and row["parameter"] == parameter:
             return _uncertain(row)
-    raise ValueError("cpu_stacks.csv lacks the all,slice_bandwidth_boost row")
+    raise ValueError(f"cpu_stacks.csv lacks the all,{parameter} row")
+
+
+def _bandwidth_boost() -> Uncertain:
+    return _every_stack("slice_bandwidth_boost")
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,16 @@ class CpuSlice:
         )
 
     def inputs(self) -> dict[str, Input]:
-        """The slice's shares as Monte Carlo inputs (stated, with their basis, in the result)."""
-        return {"cpu_power_share": self.power_share, "cpu_bandwidth_share": self.bandwidth_share}
+        """The slice's shares as Monte Carlo inputs (stated, with their basis, in the result).
+
+        The rest of the server (``host_fraction``) is a CPU server's, not the GPU
+        servers' default: the CPU already is the host.
+        """
+        return {
+            "cpu_power_share": self.power_share,
+            "cpu_bandwidth_share": self.bandwidth_share,
+            "host_fraction": _every_stack("host_fraction"),
+        }
 
     def scale(
         self, draws: dict[str, Array], tdp: Array | float, bandwidth: Array | float,
